@@ -1,0 +1,48 @@
+# Vigie: the two commands are `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install lint typecheck pytest browser-deps bench bench-cat clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/vigie run
+
+# Browser tests drive Debian's chromium; axe-core comes from the npm registry.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium (browser tests)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	@[ -f tests/js/node_modules/axe-core/axe.min.js ] || (cd tests/js && npm install --silent --no-audit --no-fund)
+
+lint: $(STAMP)
+	$(BIN)/ruff check server tests load
+	$(BIN)/ruff format --check server tests load
+
+typecheck: $(STAMP)
+	$(BIN)/mypy server/
+
+pytest: $(STAMP) browser-deps
+	$(BIN)/pytest --cov=vigie.core --cov-branch --cov-report=term-missing:skip-covered \
+	  --cov-fail-under=100
+
+test: lint typecheck pytest
+
+bench: $(STAMP)
+	$(BIN)/python load/bench.py
+
+bench-cat: $(STAMP)
+	$(BIN)/python load/bench_cat.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

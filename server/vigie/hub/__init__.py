@@ -1,0 +1,1 @@
+"""The hub: thin WebSocket and HTTP endpoints over the domain core and the stores."""
