@@ -319,7 +319,7 @@ def _ended(state: CandidateState, now: float) -> tuple[dict[str, Any], dict[str,
 def _granted(
     state: CandidateState, minutes: float, reason: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    if not 0 < minutes <= MAX_GRANTED_MINUTES:
+    if not 1 <= minutes <= MAX_GRANTED_MINUTES:  # the message says 1 to 1440
         raise InvalidInput(
             "Le temps accordé doit être compris entre 1 et 1440 minutes.", code="invalid_minutes"
         )
