@@ -9,6 +9,7 @@ sessions spread across a Redis Cluster unchanged (DESIGN.md "One session, one sh
     {s:N}:hb            sorted set: candidate id -> last heartbeat (connected candidates only)
     {s:N}:ans:<id>      hash: question number -> msgpack stored answer
     {s:N}:codefail:<id> sorted set: times of wrong access codes (10 in 10 min lock 5 min)
+    {s:N}:incidents     list: msgpack incidents recorded by the invigilators
     {s:N}:log           stream: the session's ordered events, id ``<seq>-1``, field ``p``
     {s:N}:ch            pub/sub channel: ``<seq>|<msgpack event>``
     live:sessions       set: sessions loaded in Redis, walked by the presence sweep
@@ -64,6 +65,7 @@ return {seq}
 """
 
 _APPEND = """
+if KEYS[3] then redis.call('RPUSH', KEYS[3], ARGV[3]) end
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], seq .. '-1', 'p', ARGV[3])
 redis.call('PUBLISH', ARGV[1], seq .. '|' .. ARGV[3])
@@ -336,6 +338,19 @@ class LiveStore:
         )
         return int(seq)
 
+    async def add_incident(self, session_id: int, body: Mapping[str, Any]) -> int:
+        """Keep an incident for the session's report and publish it, atomically."""
+        t = tag(session_id)
+        seq = await self._append(
+            keys=[f"{t}:meta", f"{t}:log", f"{t}:incidents"],
+            args=[channel(session_id), str(self.stream_maxlen), msgpack.packb(dict(body))],
+        )
+        return int(seq)
+
+    async def incidents(self, session_id: int) -> list[dict[str, Any]]:
+        raw = await self.client.lrange(f"{tag(session_id)}:incidents", 0, -1)
+        return [msgpack.unpackb(item) for item in raw]
+
     async def answers(self, session_id: int, candidate_id: int) -> dict[int, Any]:
         raw = await self.client.hgetall(f"{tag(session_id)}:ans:{candidate_id}")
         return {int(k): msgpack.unpackb(v) for k, v in raw.items()}
@@ -353,6 +368,13 @@ class LiveStore:
                 pipe.zrangebyscore(f"{tag(sid)}:hb", "-inf", f"({before!r}")
             found = await pipe.execute()
         return [(sid, int(cid)) for sid, cids in zip(sessions, found, strict=True) for cid in cids]
+
+    async def add_heartbeat(self, session_id: int, candidate_id: int, now: float) -> None:
+        """Count a candidate as connected (the sweep watches only connected candidates)."""
+        await self.client.zadd(f"{tag(session_id)}:hb", {str(candidate_id): now})
+
+    async def drop_heartbeat(self, session_id: int, candidate_id: int) -> None:
+        await self.client.zrem(f"{tag(session_id)}:hb", str(candidate_id))
 
     async def heartbeats(self, session_id: int) -> dict[int, float]:
         raw = await self.client.zrange(f"{tag(session_id)}:hb", 0, -1, withscores=True)
@@ -420,6 +442,25 @@ class LiveStore:
         )  # fmt: skip
         if retry:
             raise RateLimited(retry_after=max(1.0, float(retry) - now))
+
+    async def check_rate_limit(
+        self, scope: str, key: str, now: float, limit: int, window: float
+    ) -> None:
+        """Raise ``RateLimited`` when ``limit`` failures fall within ``window``."""
+        counted = f"rl:{scope}:{key}"
+        recent = await self.client.zrangebyscore(counted, f"({now - window!r}", "+inf",
+                                                 withscores=True)  # fmt: skip
+        if len(recent) >= limit:
+            oldest = recent[-limit][1]
+            raise RateLimited(retry_after=max(1.0, oldest + window - now))
+
+    async def count_failure(self, scope: str, key: str, now: float, window: float) -> None:
+        counted = f"rl:{scope}:{key}"
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.zadd(counted, {f"{now!r}:{secrets.token_hex(4)}": now})
+            pipe.zremrangebyscore(counted, "-inf", f"({now - window!r}")
+            pipe.pexpire(counted, int(window * 1000))
+            await pipe.execute()
 
     async def clear_rate_limit(self, scope: str, key: str) -> None:
         await self.client.delete(f"rl:{scope}:{key}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from vigie.core.identity import Identity
+
 
 @dataclass(frozen=True, slots=True)
 class RosterEntry:
@@ -14,6 +16,10 @@ class RosterEntry:
     birthdate: date
     extra_time: float = 0.0
     eligible: bool = True
+
+    @property
+    def identity(self) -> Identity:
+        return Identity(self.last_name, self.first_name, self.birthdate)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,125 @@
+"""The hub process: the Starlette application, its lifespan, and ``serve``.
+
+The lifespan connects the stores (starting an embedded Redis when no ``REDIS_URL`` is set),
+applies the migrations, loads the question bank, and runs this hub's pub/sub fan-out and
+presence sweep. Any number of hubs may share one Redis: they hold no session state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import redis.asyncio as aioredis
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket
+
+from vigie import codec
+from vigie.config import PROJECT_ROOT, Config
+from vigie.core.adaptive import load_bank
+from vigie.hub import http_api
+from vigie.hub.board_ws import BoardHandler
+from vigie.hub.candidate_ws import CandidateHandler
+from vigie.hub.context import Hub
+from vigie.hub.endpoint import serve_socket
+from vigie.hub.fanout import Fanout
+from vigie.hub.presence import sweep_forever
+from vigie.live import LiveStore
+from vigie.records import Records
+from vigie.redis_server import resolve_url
+
+log = logging.getLogger(__name__)
+
+CLIENTS = PROJECT_ROOT / "clients"
+
+
+async def candidate_socket(websocket: WebSocket) -> None:
+    await serve_socket(websocket, CandidateHandler, codec.CANDIDATE_MESSAGES)
+
+
+async def board_socket(websocket: WebSocket) -> None:
+    await serve_socket(websocket, BoardHandler, codec.BOARD_MESSAGES)
+
+
+async def health(request: Request) -> Response:
+    hub: Hub = request.app.state.hub
+    await hub.live.client.ping()
+    return JSONResponse({"status": "ok", "server_time": hub.now()})
+
+
+def _static(folder: Path) -> StaticFiles:
+    folder.mkdir(parents=True, exist_ok=True)
+    return StaticFiles(directory=folder, html=True)
+
+
+def create_app(config: Config) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        config.var_dir.mkdir(parents=True, exist_ok=True)
+        url, embedded = resolve_url(config.redis_url, config.var_dir)
+        client = aioredis.Redis.from_url(url, health_check_interval=30)
+        records = Records(config.sqlalchemy_url)
+        await records.migrate()
+        live = LiveStore(client, stream_maxlen=config.stream_maxlen)
+        fanout = Fanout(client, live)
+        fanout.start()
+        hub = Hub(config, live, fanout, load_bank(), records)
+        app.state.hub, app.state.live, app.state.records = hub, live, records
+        sweep = asyncio.get_running_loop().create_task(sweep_forever(hub))
+        # Long-lived start-up objects (the bank, modules) never become garbage: keep them
+        # out of the collector's generations so its pauses stay short under load.
+        gc.collect()
+        gc.freeze()
+        try:
+            yield
+        finally:
+            sweep.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweep
+            await fanout.stop()
+            await client.aclose()
+            await records.close()
+            if embedded is not None:
+                embedded.stop()
+
+    routes: list[BaseRoute] = [
+        WebSocketRoute("/ws/candidate", candidate_socket),
+        WebSocketRoute("/ws/invigilator", board_socket),
+        Route("/healthz", health),
+        *http_api.routes,
+        Route("/surveillant", lambda _: RedirectResponse("/surveillant/")),
+        Mount("/surveillant", _static(CLIENTS / "invigilator"), name="invigilator"),
+        Mount("/admin", _static(CLIENTS / "admin"), name="admin"),
+        Mount("/", _static(CLIENTS / "student"), name="student"),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def uvicorn_config(app: Starlette, host: str, port: int) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        ws_max_size=codec.MAX_FRAME,  # larger frames close with 1009
+        ws_per_message_deflate=False,  # small frames; deflate state costs ~64 KB/connection
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )
+
+
+def serve(config: Config) -> None:
+    """Run one hub process until Ctrl-C / SIGTERM."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    server = uvicorn.Server(uvicorn_config(create_app(config), config.host, config.port))
+    server.run()

@@ -1,0 +1,47 @@
+"""The presence sweep: 12 s without a heartbeat marks a candidate disconnected.
+
+Every hub runs it; it is idempotent because the disconnect is applied by the Lua script
+only while the candidate's last heartbeat is still older than the threshold and its version
+unchanged: with 3 hubs the first wins and the others change nothing (no double events).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from vigie.core import candidate as cand
+from vigie.exceptions import VigieError
+from vigie.hub.context import Hub
+
+log = logging.getLogger(__name__)
+
+
+async def sweep_once(hub: Hub) -> int:
+    """Mark every silent candidate disconnected; return how many this hub marked."""
+    now = hub.now()
+    threshold = now - hub.config.heartbeat_timeout
+    marked = 0
+    for session_id, candidate_id in await hub.live.stale(threshold):
+        try:
+            state = await hub.live.state(session_id, candidate_id)
+            if state.status is not cand.Status.IN_PROGRESS:
+                await hub.live.drop_heartbeat(session_id, candidate_id)
+                continue
+            applied = await hub.live.execute(
+                state, cand.Disconnect(reason="silent"), now,
+                heartbeat="del", stale_before=threshold,
+            )  # fmt: skip
+            marked += applied.event is not None
+        except VigieError:
+            continue  # another hub or the candidate acted first
+    return marked
+
+
+async def sweep_forever(hub: Hub) -> None:
+    while True:
+        await asyncio.sleep(hub.config.sweep_interval)
+        try:
+            await sweep_once(hub)
+        except Exception:
+            log.exception("presence sweep failed; retrying")

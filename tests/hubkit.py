@@ -1,0 +1,202 @@
+"""Test kit for the hub: a real uvicorn on port 0, real stores, real WebSocket clients.
+
+Every wait has a deadline scaled by ``conftest.UNIT``; nothing sleeps and hopes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import msgpack
+import uvicorn
+from websockets.asyncio.client import ClientConnection, connect
+
+from conftest import UNIT
+from vigie.config import Config
+from vigie.hub.app import create_app, uvicorn_config
+from vigie.hub.context import Hub
+from vigie.records import Records
+from vigie.registration import NewCandidate
+
+Message = dict[str, Any]
+
+
+@dataclass
+class RunningHub:
+    url: str
+    app: Any
+    server: uvicorn.Server
+
+    @property
+    def hub(self) -> Hub:
+        hub: Hub = self.app.state.hub
+        return hub
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://")
+
+
+@asynccontextmanager
+async def running_hub(config: Config) -> AsyncIterator[RunningHub]:
+    """A hub in this event loop, on a free port, stopped (lifespan included) at exit."""
+    app = create_app(config)
+    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", 0))
+    server.config.install_signal_handlers = False  # type: ignore[attr-defined]
+    task = asyncio.get_running_loop().create_task(server.serve())
+    await wait_for(lambda: server.started or task.done(), 20 * UNIT, "hub start")
+    if task.done():
+        task.result()
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield RunningHub(f"http://127.0.0.1:{port}", app, server)
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 20 * UNIT)
+
+
+def hub_config(tmp_path: Path, redis_url: str, **overrides: Any) -> Config:
+    return Config(
+        redis_url=redis_url,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'vigie.db'}",
+        var_dir=tmp_path / "var",
+        **overrides,
+    )
+
+
+async def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.01)
+
+
+@dataclass
+class Roster:
+    session_id: int
+    password: str
+    access_code: str
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+
+
+DEFAULT_PEOPLE = [
+    ("N'Diaye", "Aïssatou", date(2010, 6, 21), 0.33, True),
+    ("Martin", "Léa", date(2010, 2, 17), 0.0, True),
+    ("Martin", "Léa", date(2010, 9, 8), 0.0, True),
+    ("Bonnet", "Jade", date(2010, 6, 6), 0.0, False),
+    ("Dubois", "Noé", date(2010, 4, 11), 0.0, True),
+]
+
+
+async def planned_session(hub: Hub, people: list[tuple[Any, ...]] | None = None) -> Roster:
+    """A school, a session and its candidates, in the records and loaded live."""
+    records: Records | None = hub.records
+    assert records is not None
+    school = await records.create_school("Collège Test")
+    session = await records.create_session(
+        school.id, datetime.now(UTC), room="Salle 12", address="1 rue de l'École",
+        examiner="M. Surveillant",
+    )  # fmt: skip
+    entries = [
+        NewCandidate(last, first, born, extra, eligible=eligible)
+        for last, first, born, extra, eligible in (people or DEFAULT_PEOPLE)
+    ]
+    created = await records.register_candidates(session.id, entries)
+    await hub.live.load_session(await records.session_info(session.id), await records.roster(session.id))
+    rows = [
+        {"id": c.id, "last_name": c.last_name, "first_name": c.first_name,
+         "birthdate": c.birthdate.isoformat()}
+        for c in created
+    ]  # fmt: skip
+    return Roster(session.id, session.password, session.access_code, rows)
+
+
+class Client:
+    """A real WebSocket client that keeps every message it receives, in order."""
+
+    def __init__(self, ws: ClientConnection, binary: bool) -> None:
+        self.ws = ws
+        self.binary = binary
+        self.inbox: list[Message] = []
+        self.closed_code: int | None = None
+        self._reader = asyncio.get_running_loop().create_task(self._read())
+        self._next_id = 0
+
+    async def _read(self) -> None:
+        try:
+            async for frame in self.ws:
+                self.inbox.append(msgpack.unpackb(frame) if self.binary else json.loads(frame))
+        finally:
+            self.closed_code = self.ws.close_code if self.ws.close_code is not None else 1006
+
+    async def send(self, message: Message) -> int:
+        self._next_id += 1
+        message = {"id": self._next_id, **message}
+        await self.ws.send(msgpack.packb(message) if self.binary else json.dumps(message))
+        return self._next_id
+
+    async def expect(self, predicate: Callable[[Message], bool] | str, timeout: float = 5.0) -> Message:
+        """The first unseen message matching; consumes it and those before it."""
+        if isinstance(predicate, str):
+            wanted = predicate
+            predicate = lambda m: m.get("type") == wanted  # noqa: E731
+        found: list[Message] = []
+
+        def match() -> bool:
+            for index, message in enumerate(self.inbox):
+                if predicate(message):
+                    found.append(message)
+                    del self.inbox[: index + 1]
+                    return True
+            return self.closed_code is not None
+
+        await wait_for(match, timeout * UNIT, "a message")
+        if not found:
+            raise AssertionError(f"connection closed ({self.closed_code}) before the message")
+        return found[0]
+
+    async def request(self, message: Message, timeout: float = 5.0) -> Message:
+        """Send and wait for the reply carrying the same id (ack, error or typed reply)."""
+        request_id = await self.send(message)
+        return await self.expect(lambda m: m.get("id") == request_id, timeout)
+
+    def seen(self, kind: str) -> list[Message]:
+        return [m for m in self.inbox if m.get("type") == kind]
+
+    async def close(self) -> None:
+        await self.ws.close()
+        await asyncio.wait_for(self._reader, 5 * UNIT)
+
+
+@asynccontextmanager
+async def client(url: str, path: str, *, binary: bool = False) -> AsyncIterator[Client]:
+    protocol = "vigie.msgpack.v1" if binary else "vigie.json.v1"
+    async with connect(url + path, subprotocols=[protocol], open_timeout=10 * UNIT) as ws:  # type: ignore[list-item]
+        c = Client(ws, binary)
+        await c.expect("hello")
+        try:
+            yield c
+        finally:
+            if c.closed_code is None:
+                await c.close()
+
+
+async def joined_candidate(c: Client, roster: Roster, index: int) -> Message:
+    person = roster.candidates[index]
+    return await c.request({
+        "type": "join", "session": roster.session_id, "last_name": person["last_name"],
+        "first_name": person["first_name"], "birthdate": person["birthdate"],
+    })  # fmt: skip
+
+
+async def logged_board(c: Client, roster: Roster) -> Message:
+    await c.send({"type": "login", "session": roster.session_id, "password": roster.password})
+    return await c.expect("snapshot")

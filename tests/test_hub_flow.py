@@ -1,0 +1,59 @@
+"""The live hub end to end: a real uvicorn, real Redis, real SQLite, real WebSocket clients."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hubkit import client, hub_config, joined_candidate, logged_board, planned_session, running_hub
+
+
+@pytest.fixture
+async def hub(tmp_path: Path, redis_url: str, redis_client):  # type: ignore[no-untyped-def]
+    async with running_hub(hub_config(tmp_path, redis_url)) as running:
+        yield running
+
+
+async def test_a_whole_test_reaches_the_board(hub) -> None:  # type: ignore[no-untyped-def]
+    roster = await planned_session(hub.hub)
+    async with client(hub.ws_url, "/ws/invigilator") as board, client(
+        hub.ws_url, "/ws/candidate"
+    ) as page:
+        snapshot = await logged_board(board, roster)
+        assert {row["status"] for row in snapshot["candidates"]} == {"registered"}
+        joined = await joined_candidate(page, roster, 0)
+        assert joined["type"] == "joined", joined
+        cid = joined["candidate_id"]
+
+        ack = await board.request({"type": "confirm_presence", "candidate_ids": [cid]})
+        assert ack["type"] == "ack", ack
+        await page.expect("presence_confirmed")
+        event = await board.expect("event")
+        assert event["event"]["type"] == "confirm_presence"
+        assert event["seq"] == snapshot["seq"] + 1
+
+        wrong = await page.request({"type": "start", "access_code": "BBBB22"})
+        assert wrong["code"] == "wrong_access_code"
+        started = await page.request({"type": "start", "access_code": roster.access_code.lower()})
+        assert started["type"] == "started", started
+        question = await page.expect("question")
+        assert question["question_number"] == 1
+        assert "key" not in str(question["question"])
+        board_event = await board.expect(lambda m: m.get("event", {}).get("type") == "start")
+        assert board_event["event"]["status"] == "in_progress"
+
+        for number in range(1, 33):
+            q = question["question"]
+            answer = q["options"][0]["id"] if q["type"] != "short" else "réponse"
+            if q["type"] == "multiple":
+                answer = [answer]
+            ack = await page.request({"type": "answer", "question_number": number, "answer": answer})
+            assert ack == {"type": "answer_ack", "question_number": number, "id": ack["id"]}
+            if number < 32:
+                question = await page.expect("question")
+                assert question["question_number"] == number + 1
+        ended = await page.expect("test_ended")
+        assert ended["status"] == "finished"
+        finished = await board.expect(lambda m: m.get("event", {}).get("type") == "finish")
+        assert finished["event"]["status"] == "finished"
