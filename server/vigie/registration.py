@@ -83,9 +83,11 @@ class RowChecker:
             self.fail(field, f"{label} trop long ({NAME_MAX} caractères au plus).")
         return text
 
-    def birthdate(self, field: str, value: date | None, today: date) -> date:
+    def birthdate(
+        self, field: str, value: date | None, today: date, date_format: str = "JJ/MM/AAAA"
+    ) -> date:
         if value is None:
-            self.fail(field, "Date de naissance obligatoire, au format JJ/MM/AAAA.")
+            self.fail(field, f"Date de naissance manquante ou invalide (format {date_format}).")
             return date.min
         if not date(1900, 1, 1) <= value < today:
             self.fail(field, "Date de naissance invraisemblable.")
@@ -132,3 +134,10 @@ def duplicate_errors(rows: Sequence[NewCandidate], existing: set[str]) -> list[R
         else:
             seen[key] = index
     return errors
+
+
+def reject_if_any(rows: Sequence[NewCandidate], errors: Sequence[RowError]) -> None:
+    """Raise with the field errors and the in-batch duplicates, row by row, if there are any."""
+    everything = [*errors, *duplicate_errors(rows, set())]
+    if everything:
+        raise RegistrationRejected(sorted(everything, key=lambda error: error.row))

@@ -16,6 +16,7 @@ from vigie.registration import (
     RegistrationRejected,
     RowChecker,
     RowError,
+    reject_if_any,
 )
 
 CANDIDATE_FIELDS = frozenset(
@@ -117,15 +118,13 @@ def candidate_rows(body: Any, today: date) -> list[NewCandidate]:
         check = RowChecker(index)
         if not isinstance(item, dict):
             check.fail("", "Objet JSON attendu.")
-            errors.extend(check.errors)
-            continue
+            item = {}
         for unknown in sorted(set(item) - CANDIDATE_FIELDS):
             # A misspelt "extra_time" silently ignored would cost a candidate their time.
             check.fail(unknown, "Champ inconnu.")
         rows.append(_candidate(check, item, today))
         errors.extend(check.errors)
-    if errors:
-        raise RegistrationRejected(errors)
+    reject_if_any(rows, errors)
     return rows
 
 

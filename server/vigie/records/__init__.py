@@ -222,7 +222,8 @@ class Records:
             if school is None:
                 raise NotFound("Établissement introuvable.", code="school_not_found")
             row = SessionRow(
-                id=await _free_session_number(db), school_id=school_id, starts_at=starts_at,
+                id=await _free_session_number(db), school_id=school_id,
+                starts_at=starts_at.astimezone(UTC),
                 room=room, address=address, examiner=examiner,
                 timezone=timezone or school.timezone, status="created",
                 password=new_session_password(), access_code=new_access_code(),
