@@ -49,7 +49,7 @@ def normalize_access_code(value: str) -> str:
 
 
 def is_access_code(value: str) -> bool:
-    return bool(_ACCESS_CODE_RE.match(value))
+    return bool(_ACCESS_CODE_RE.fullmatch(value))  # "$" alone accepts a trailing "\n"
 
 
 def new_verification_code() -> str:
@@ -58,4 +58,4 @@ def new_verification_code() -> str:
 
 
 def is_verification_code(value: str) -> bool:
-    return bool(_VERIFICATION_RE.match(value))
+    return bool(_VERIFICATION_RE.fullmatch(value))

@@ -27,9 +27,17 @@ class IdentityAmbiguous(Refused):
     message = "Plusieurs candidats correspondent à ces informations. Appelez votre surveillant."
 
 
+# Letters that Unicode does not decompose into a base letter and a diacritic: without this,
+# "Lætitia" would become "LTITIA" and never match the "Laetitia" a candidate types.
+_LIGATURES = str.maketrans(
+    {"Œ": "OE", "œ": "oe", "Æ": "AE", "æ": "ae", "Ø": "O", "ø": "o", "Đ": "D", "đ": "d",
+     "Ð": "D", "ð": "d", "Ł": "L", "ł": "l", "Þ": "TH", "þ": "th"}
+)  # fmt: skip
+
+
 def normalize_name(value: str) -> str:
     """Strip diacritics, uppercase, keep only [0-9A-Z]: ``N'Diaye`` -> ``NDIAYE``."""
-    decomposed = unicodedata.normalize("NFKD", value)
+    decomposed = unicodedata.normalize("NFKD", value.translate(_LIGATURES))
     ascii_only = "".join(c for c in decomposed if not unicodedata.combining(c))
     return "".join(c for c in ascii_only.upper() if c.isascii() and c.isalnum())
 
