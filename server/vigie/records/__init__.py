@@ -97,11 +97,14 @@ class Records:
         self, name: str, *, uai: str | None = None, timezone: str = "Europe/Paris",
         sos_code: str | None = None,
     ) -> School:  # fmt: skip
-        async with self._db.begin() as db:
-            row = SchoolRow(name=name, uai=uai, timezone=timezone, sos_code=sos_code)
-            db.add(row)
-            await db.flush()
-            return School.of(row)
+        try:
+            async with self._db.begin() as db:
+                row = SchoolRow(name=name, uai=uai, timezone=timezone, sos_code=sos_code)
+                db.add(row)
+                await db.flush()
+                return School.of(row)
+        except IntegrityError as exc:
+            raise Refused("Un établissement a déjà ce code UAI.", code="uai_taken") from exc
 
     async def get_school(self, school_id: int) -> School:
         async with self._db() as db:
