@@ -86,7 +86,7 @@ def is_complete(state: CatState) -> bool:
 
 
 def next_question(
-    bank: Bank, state: CatState, method: Method = Method.PROGRESSIVE
+    bank: Bank, state: CatState, method: Method = Method.STRATIFIED
 ) -> tuple[CatState, str | None]:
     """The question to show: the current one if unanswered, else a new one; None when done.
 
@@ -99,7 +99,7 @@ def next_question(
         return state, None
     rng = random.Random(f"vigie-cat:{state.seed}:{len(state.answers)}:{len(state.dropped)}")
     pool = eligible(bank, state.answered, state.dropped)
-    question = choose(pool, state.theta, len(state.answers), rng, method)
+    question = choose(bank, pool, state.theta, len(state.answers), rng, method)
     if question is None:
         return state, None
     return replace(state, current=question.id), question.id
