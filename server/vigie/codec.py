@@ -9,6 +9,8 @@ the shape of each known type, so handlers receive well-typed values (docs/protoc
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -24,13 +26,24 @@ MAX_FRAME = 64 * 1024
 """Frames above this are refused with close code 1009 (message too big)."""
 
 Kind = Literal["str", "int", "num", "bool", "any", "list"]
+_SURROGATE = re.compile("[\ud800-\udfff]")
+"""JSON may escape a lone surrogate (``"\\ud800"``): such a string cannot be re-encoded."""
+
+
+def _is_text(v: object, limit: int = 2000) -> bool:
+    return isinstance(v, str) and len(v) <= limit and not _SURROGATE.search(v)
+
+
 _CHECKS: dict[str, Any] = {
-    "str": lambda v: isinstance(v, str) and len(v) <= 2000,
+    "str": _is_text,
     "int": lambda v: isinstance(v, int) and not isinstance(v, bool) and -(2**53) < v < 2**53,
-    "num": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    # NaN and infinities (JSON's NaN/Infinity extensions) would be echoed as invalid JSON.
+    "num": lambda v: isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v),
     "bool": lambda v: isinstance(v, bool),
     "list": lambda v: isinstance(v, list) and len(v) <= 100,
-    "any": lambda v: v is None or isinstance(v, str | int | float | bool | list),
+    "any": lambda v: (
+        v is None or _is_text(v, MAX_FRAME) or isinstance(v, int | float | bool | list)
+    ),
 }
 
 # type -> {field: (kind, required)}; fields not listed are ignored.
@@ -108,7 +121,8 @@ class Codec:
                 value = msgpack.unpackb(frame, strict_map_key=True, max_str_len=MAX_FRAME)
             else:
                 value = json.loads(frame)
-        except (ValueError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError) as exc:
+        except (ValueError, RecursionError) as exc:  # msgpack's errors are ValueErrors;
+            # RecursionError: json nests "[[[..." deeper than the stack within MAX_FRAME.
             raise MalformedFrame() from exc
         if not isinstance(value, dict) or not isinstance(value.get("type"), str):
             raise MalformedFrame()
@@ -129,7 +143,9 @@ def validate(
     message: Mapping[str, Any], table: Mapping[str, Mapping[str, tuple[Kind, bool]]]
 ) -> str:
     """Check ``message`` against its type's shape; return the type."""
-    kind = message["type"]
+    kind = message.get("type")
+    if not isinstance(kind, str):
+        raise MalformedFrame()
     shape = table.get(kind)
     if shape is None:
         raise UnknownType()
