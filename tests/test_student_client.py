@@ -113,7 +113,7 @@ async def choose_answer(page: Page) -> str:
 async def answer_current(page: Page) -> str:
     kind = await choose_answer(page)
     await page.get_by_role("button", name="Valider ma réponse").click()
-    await page.get_by_role("button", name="Confirmer et passer à la suite").click()
+    await page.get_by_role("button", name="Confirmer ma réponse").click()
     return kind
 
 
@@ -168,7 +168,7 @@ async def test_a_whole_test_from_join_to_the_end(browser: Browser, hub: Any) -> 
             kind = await choose_answer(page)
             kinds.add(kind)
             await page.get_by_role("button", name="Valider ma réponse").click()
-            confirm = page.get_by_role("button", name="Confirmer et passer à la suite")
+            confirm = page.get_by_role("button", name="Confirmer ma réponse")
             await expect(confirm).to_be_visible()
             if number == 1:
                 await check(page, "confirm")
@@ -344,3 +344,60 @@ async def test_time_granted_and_warnings_reach_the_page(browser: Browser, hub: A
         await expect(page.locator("#time-banner")).to_be_visible()
         await expect(page.locator("#clock-value")).to_have_text(re.compile(r"^1[34] min$"))
         await check(page, "time-warning")
+
+
+async def tab_to(page: Page, selector: str, limit: int = 15) -> None:
+    """Press Tab until ``selector`` has the focus: the keyboard path a candidate takes."""
+    target = page.locator(selector)
+    for _ in range(limit):
+        if await target.evaluate("el => el === document.activeElement"):
+            return
+        await page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+async def test_keyboard_only_from_join_to_an_answer(browser: Browser, hub: Any) -> None:
+    roster = await planned_session(hub.hub)
+    page = await new_page(browser, hub)
+    person = roster.candidates[4]
+    year, month, day = person["birthdate"].split("-")
+    async with board_for(hub, roster) as board:
+        await expect(page.locator("#screen-join h1")).to_be_focused(timeout=WAIT)
+        for selector, text in [("#session", str(roster.session_id)),
+                               ("#last-name", person["last_name"]),
+                               ("#first-name", person["first_name"]),
+                               ("#birth-day", day), ("#birth-month", month),
+                               ("#birth-year", year)]:  # fmt: skip
+            await tab_to(page, selector)
+            await page.keyboard.type(text)
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#screen-waiting h1")).to_be_focused(timeout=WAIT)
+        await act(board, {"type": "confirm_presence", "candidate_ids": [person["id"]]})
+        await expect(page.locator("#screen-instructions h1")).to_be_focused(timeout=WAIT)
+        await tab_to(page, "#rules-done")
+        await page.keyboard.press("Enter")
+        await tab_to(page, "#access-code")
+        await page.keyboard.type(roster.access_code.lower())
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#question-heading")).to_be_focused(timeout=WAIT)
+
+        first = page.locator("#answer-area input").first
+        await tab_to(page, "#answer-area input >> nth=0")
+        if await page.locator("#short-answer").count():
+            await page.keyboard.type("réponse")
+        else:
+            await page.keyboard.press("Space")
+            await expect(first).to_be_checked()
+        await tab_to(page, "#answer-submit")
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#confirm-heading")).to_be_focused()
+        await page.keyboard.press("Escape")  # back out, then confirm for real
+        await expect(page.locator("#confirm-panel")).to_be_hidden()
+        await tab_to(page, "#answer-submit")
+        await page.keyboard.press("Enter")
+        await tab_to(page, "#confirm-yes")
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#question-heading")).to_have_text(
+            "Question 2 sur 32", timeout=WAIT
+        )
+        await expect(page.locator("#question-heading")).to_be_focused()

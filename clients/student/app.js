@@ -3,7 +3,7 @@
 // textContent: names and question texts are never parsed as HTML.
 
 import { Connection } from "./connection.js";
-import { ALERT_CATEGORIES, ENDED, TYPE_HINTS, errorText } from "./messages.js";
+import { ALERT_CATEGORIES, COMPETENCES, ENDED, TYPE_HINTS, errorText } from "./messages.js";
 import { Countdown, formatRemaining, spokenRemaining } from "./timer.js";
 
 const $ = (id) => document.getElementById(id);
@@ -80,7 +80,7 @@ function showError(id, text) {
 function renderClock(left) {
   $("clock-value").textContent = left > 0 ? formatRemaining(left) : "Temps écoulé";
   $("clock-spoken").textContent = left > 0 ? `${spokenRemaining(left)} restantes` : "Temps écoulé";
-  $("clock").classList.toggle("low", left <= 5 * 60);
+  $("clock").classList.toggle("low", left <= 15 * 60);
 }
 
 function setDeadline(deadline) {
@@ -445,7 +445,8 @@ function renderQuestion(m) {
   $("progress").max = count;
   $("progress").value = m.question_number - 1;
   $("progress").setAttribute("aria-valuetext", `${m.question_number - 1} questions sur ${count} terminées`);
-  $("competence").textContent = q.competence ? `Compétence ${q.competence}` : "";
+  const name = COMPETENCES[q.competence];
+  $("competence").textContent = q.competence ? `Compétence ${q.competence}${name ? ` : ${name}` : ""}` : "";
   $("question-text").textContent = q.text;
   $("type-hint").textContent = TYPE_HINTS[q.type] || "";
   renderMedia(q.media);
@@ -627,6 +628,13 @@ $("alert-form").addEventListener("submit", (event) => {
   if (request("alert", { type: "alert", category: chosen.value }) === null) {
     showError("alert-error", "Connexion interrompue : patientez quelques secondes puis réessayez.");
   }
+});
+
+// Escape backs out of the confirm step and of the report form, as a dialog would.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape" || state.screen !== "test") return;
+  if (!$("confirm-panel").hidden) $("confirm-no").click();
+  else if (!$("alert-panel").hidden) $("alert-cancel").click();
 });
 
 // --- the end ---------------------------------------------------------------------------
