@@ -401,3 +401,30 @@ async def test_keyboard_only_from_join_to_an_answer(browser: Browser, hub: Any) 
             "Question 2 sur 32", timeout=WAIT
         )
         await expect(page.locator("#question-heading")).to_be_focused()
+
+
+async def test_a_second_page_takes_over_and_the_first_is_told(browser: Browser, hub: Any) -> None:
+    roster = await planned_session(hub.hub)
+    first = await new_page(browser, hub)
+    second = await new_page(browser, hub)
+    candidate_id = roster.candidates[1]["id"]
+    async with board_for(hub, roster) as board:
+        await reach_question(first, board, roster, 1)
+        await fill_join(second, roster, 1)
+        await second.get_by_role("button", name="Rejoindre la session").click()
+        await expect(second.get_by_role("heading", name="Appelez votre surveillant")).to_be_visible(
+            timeout=WAIT
+        )
+        await act(board, {"type": "authorize_resume", "candidate_id": candidate_id})
+        await expect(second.locator("#question-heading")).to_have_text(
+            "Question 1 sur 32", timeout=WAIT
+        )
+        await answer_current(first)  # the old page learns it no longer owns the test
+        await expect(
+            first.get_by_role("heading", name="Votre test est ouvert sur une autre page")
+        ).to_be_visible(timeout=WAIT)
+        await check(first, "replaced")
+        await answer_current(second)
+        await expect(second.locator("#question-heading")).to_have_text(
+            "Question 2 sur 32", timeout=WAIT
+        )

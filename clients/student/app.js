@@ -260,6 +260,7 @@ function handleError(m) {
     showError("join-error", errorText(m));
   } else if (kind === "start") {
     $("code-submit").disabled = false;
+    if (m.code === "wrong_access_code") $("access-code").setAttribute("aria-invalid", "true");
     showError("code-error", errorText(m));
   } else if (kind === "answer") {
     answerRefused(m);
@@ -460,6 +461,7 @@ function renderQuestion(m) {
     label.textContent = "Votre réponse";
     const input = document.createElement("input");
     input.id = "short-answer";
+    input.maxLength = 500;
     input.name = "short";
     input.autocomplete = "off";
     input.spellcheck = false;
@@ -522,7 +524,7 @@ function renderControls(mode) {
   $("confirm-panel").hidden = !confirming;
   $("sending-panel").hidden = !sending;
   if (sending) $("sending-text").textContent = "Enregistrement de votre réponse…";
-  $("report-row").hidden = sending || waitingAlert || raising;
+  $("report-row").hidden = sending || confirming || waitingAlert || raising;
   $("alert-panel").hidden = !raising;
   $("alert-waiting").hidden = !waitingAlert;
 }

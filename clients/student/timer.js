@@ -4,6 +4,7 @@
 const WARNINGS = [
   [15 * 60, "Attention : il reste 15 minutes."],
   [5 * 60, "Attention : il reste 5 minutes."],
+  [0, "Le temps est écoulé. Restez à votre place : votre surveillant va terminer votre test."],
 ];
 
 /** "1 h 05 min", "12 min", "4 min 09 s". */
@@ -46,22 +47,23 @@ export class Countdown {
     const left = deadline - this.now();
     for (const [threshold] of WARNINGS) if (left > threshold) this.warned.delete(threshold);
     if (!this.interval) this.interval = setInterval(() => this.tick(), 1000);
-    this.tick(true);
+    this.tick();
   }
 
-  tick(initial = false) {
+  tick() {
     if (this.deadline === null) return;
     const left = this.deadline - this.now();
     this.render(left);
+    // Several thresholds crossed at once (a page opening late, a clock jump): one warning,
+    // the most urgent.
+    let urgent = null;
     for (const [threshold, text] of WARNINGS) {
       if (left <= threshold && !this.warned.has(threshold)) {
         this.warned.add(threshold);
-        // A page opening with 3 minutes left hears one warning, not two.
-        if (!initial || threshold === WARNINGS[WARNINGS.length - 1][0] || left > WARNINGS[WARNINGS.length - 1][0]) {
-          this.warn(text);
-        }
+        urgent = text;
       }
     }
+    if (urgent) this.warn(urgent);
   }
 
   stop() {
