@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -80,7 +79,9 @@ async def candidate(hub: Any, roster: Roster, index: int) -> AsyncIterator[Candi
 
 
 async def open_board(browser: Browser, hub: Any, roster: Roster, **context: Any) -> Page:
-    ctx = await browser.new_context(viewport=context.pop("viewport", LAPTOP), locale="fr-FR", **context)
+    ctx = await browser.new_context(
+        viewport=context.pop("viewport", LAPTOP), locale="fr-FR", **context
+    )
     page = await ctx.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -89,13 +90,20 @@ async def open_board(browser: Browser, hub: Any, roster: Roster, **context: Any)
     await page.get_by_label("Numéro de session").fill(str(roster.session_id))
     await page.get_by_label("Mot de passe de session").fill(roster.password)
     await page.get_by_role("button", name="Se connecter").click()
-    await expect(page.locator("#connection")).to_have_attribute("data-state", "online", timeout=WAIT_MS)
+    await expect(page.locator("#connection")).to_have_attribute(
+        "data-state", "online", timeout=WAIT_MS
+    )
     await expect(page.locator("#rows tr")).to_have_count(len(roster.candidates), timeout=WAIT_MS)
     return page
 
 
 def row(page: Page, cid: int) -> Any:
     return page.locator(f'#rows tr[data-cid="{cid}"]')
+
+
+async def press(page: Page, cid: int, action: str) -> None:
+    """Click the row's button whose accessible name starts with ``action``."""
+    await row(page, cid).get_by_role("button", name=re.compile("^" + re.escape(action))).click()
 
 
 async def expect_status(page: Page, cid: int, label: str) -> None:
@@ -112,7 +120,9 @@ async def statuses(page: Page) -> dict[str, str]:
 
 async def no_serious_violations(page: Page) -> None:
     violations = await axe_violations(page)
-    assert not violations, [(v["id"], v["help"], [n["target"] for n in v["nodes"]]) for v in violations]
+    assert not violations, [
+        (v["id"], v["help"], [n["target"] for n in v["nodes"]]) for v in violations
+    ]
 
 
 async def test_wrong_password_is_refused_in_french(hub, browser: Browser) -> None:  # type: ignore[no-untyped-def]
@@ -132,7 +142,9 @@ async def test_wrong_password_is_refused_in_french(hub, browser: Browser) -> Non
     await ctx.close()
 
 
-async def test_the_board_follows_candidates_and_its_actions_reach_them(hub, browser: Browser) -> None:  # type: ignore[no-untyped-def]
+async def test_the_board_follows_candidates_and_its_actions_reach_them(
+    hub, browser: Browser
+) -> None:  # type: ignore[no-untyped-def]
     roster = await planned_session(hub.hub)
     page = await open_board(browser, hub, roster)
     ids = [c["id"] for c in roster.candidates]
@@ -149,7 +161,7 @@ async def test_the_board_follows_candidates_and_its_actions_reach_them(hub, brow
         noe = await stack.enter_async_context(candidate(hub, roster, 4))
 
         # Confirm one presence from its row; it reaches the candidate's page.
-        await row(page, aissatou.id).get_by_role("button", name=re.compile("^Confirmer la présence")).click()
+        await press(page, aissatou.id, "Confirmer la présence")
         await aissatou.c.expect("presence_confirmed")
         await expect_status(page, aissatou.id, "Présent")
         await expect(page.locator("#action-result")).to_contain_text("Présence confirmée")
@@ -168,10 +180,10 @@ async def test_the_board_follows_candidates_and_its_actions_reach_them(hub, brow
         await expect(row(page, bonnet)).to_contain_text("non certifiable")
 
         # Cancel a presence: pushed to the candidate; then confirm again.
-        await row(page, noe.id).get_by_role("button", name=re.compile("^Annuler la présence")).click()
+        await press(page, noe.id, "Annuler la présence")
         await noe.c.expect("presence_cancelled")
         await expect_status(page, noe.id, "Inscrit")
-        await row(page, noe.id).get_by_role("button", name=re.compile("^Confirmer la présence")).click()
+        await press(page, noe.id, "Confirmer la présence")
         await noe.c.expect("presence_confirmed")
         await expect_status(page, noe.id, "Présent")
         await screenshot(page, "board-present")
@@ -191,7 +203,9 @@ async def test_the_board_follows_candidates_and_its_actions_reach_them(hub, brow
         question = await lea.c.expect("question")
         await answer(lea.c, question)
         await expect(row(page, lea.id)).to_contain_text("2 / 32", timeout=WAIT_MS)
-        await expect(row(page, lea.id).locator(".seen")).to_contain_text("vu il y a", timeout=WAIT_MS)
+        await expect(row(page, lea.id).locator(".seen")).to_contain_text(
+            "vu il y a", timeout=WAIT_MS
+        )
         await screenshot(page, "board-in-progress")
 
         # A live alert: first row, banner, badge; validated with an E-subcategory.
@@ -199,10 +213,12 @@ async def test_the_board_follows_candidates_and_its_actions_reach_them(hub, brow
         assert alert["type"] == "alert_raised", alert
         await expect(page.locator("#alert-banner")).to_be_visible(timeout=WAIT_MS)
         await expect(page.locator("#rows tr").first).to_have_attribute("data-cid", str(aissatou.id))
-        await expect(row(page, aissatou.id).locator(".badge-alert")).to_have_text("⚠ Signalement E1")
+        await expect(row(page, aissatou.id).locator(".badge-alert")).to_have_text(
+            "⚠ Signalement E1"
+        )
         await no_serious_violations(page)
         await screenshot(page, "board-alert")
-        await row(page, aissatou.id).get_by_role("button", name=re.compile("^Traiter le signalement")).click()
+        await press(page, aissatou.id, "Traiter le signalement")
         dialog = page.locator("#dlg-alert")
         await expect(dialog).to_be_visible()
         await dialog.get_by_label("Catégorie retenue").select_option("E4")
@@ -217,13 +233,19 @@ async def test_the_board_follows_candidates_and_its_actions_reach_them(hub, brow
         # Another alert, dismissed: the candidate answers the same question.
         await aissatou.c.request({"type": "alert", "category": "E3"})
         await expect(row(page, aissatou.id).locator(".badge-alert")).to_be_visible(timeout=WAIT_MS)
-        await page.locator("#alert-banner").get_by_role("button", name=re.compile("^Traiter")).click()
-        await page.locator("#dlg-alert").get_by_role("button", name="Refuser : même question").click()
+        await (
+            page.locator("#alert-banner").get_by_role("button", name=re.compile("^Traiter")).click()
+        )
+        await (
+            page.locator("#dlg-alert").get_by_role("button", name="Refuser : même question").click()
+        )
         await aissatou.c.expect("alert_dismissed")
-        await expect(row(page, aissatou.id).locator(".badge-alert")).to_have_count(0, timeout=WAIT_MS)
+        await expect(row(page, aissatou.id).locator(".badge-alert")).to_have_count(
+            0, timeout=WAIT_MS
+        )
 
         # Extra time with a reason: the new deadline reaches the candidate.
-        await row(page, noe.id).get_by_role("button", name=re.compile("^Temps +")).click()
+        await press(page, noe.id, "Temps +")
         time_dialog = page.locator("#dlg-time")
         await time_dialog.get_by_label("Minutes supplémentaires").fill("10")
         await time_dialog.get_by_label("Raison").fill("Temps perdu : problème technique")
@@ -239,18 +261,20 @@ async def test_the_board_follows_candidates_and_its_actions_reach_them(hub, brow
         await screenshot(page, "board-disconnected")
         lea_again = await stack.enter_async_context(candidate(hub, roster, 1))
         await lea_again.c.expect("resume_required")
-        await row(page, lea.id).get_by_role("button", name=re.compile("^Autoriser la reprise")).click()
+        await press(page, lea.id, "Autoriser la reprise")
         resumed = await lea_again.c.expect("resumed")
         assert resumed["deadline"]
         await expect_status(page, lea.id, "En cours")
         await expect(row(page, lea.id)).to_contain_text("2 / 32")
 
         # An incident on the report, with its question number.
-        await row(page, aissatou.id).get_by_role("button", name=re.compile("^Incident")).click()
+        await press(page, aissatou.id, "Incident")
         incident = page.locator("#dlg-incident")
         await incident.get_by_label("Catégorie").select_option("E9")
         await incident.get_by_label("Numéro de la question").fill("3")
-        await incident.get_by_label("Description").fill("Le tableur ne s'ouvre pas <b>ni</b> ne répond.")
+        await incident.get_by_label("Description").fill(
+            "Le tableur ne s'ouvre pas <b>ni</b> ne répond."
+        )
         await screenshot(page, "board-incident-dialog")
         await incident.get_by_role("button", name="Consigner l'incident").click()
         await expect(page.locator("#incident-count")).to_have_text("1", timeout=WAIT_MS)
@@ -259,13 +283,13 @@ async def test_the_board_follows_candidates_and_its_actions_reach_them(hub, brow
         assert stored[0]["category"] == "E9" and stored[0]["question_number"] == 3
 
         # End a test: a confirm dialog first; the candidate's page is told.
-        await row(page, noe.id).get_by_role("button", name=re.compile("^Terminer")).click()
+        await press(page, noe.id, "Terminer")
         confirm = page.locator("#dlg-confirm")
         await expect(confirm).to_contain_text("irréversible")
         await screenshot(page, "board-end-confirm")
         await confirm.get_by_role("button", name="Annuler").click()
         await expect_status(page, noe.id, "En cours")
-        await row(page, noe.id).get_by_role("button", name=re.compile("^Terminer")).click()
+        await press(page, noe.id, "Terminer")
         await confirm.get_by_role("button", name="Terminer le test").click()
         ended = await noe.c.expect("test_ended")
         assert ended["status"] == "ended_by_invigilator"
@@ -290,5 +314,7 @@ async def answer(c: Client, question: dict[str, Any]) -> None:
     value: Any = "réponse" if q["type"] == "short" else q["options"][0]["id"]
     if q["type"] == "multiple":
         value = [value]
-    ack = await c.request({"type": "answer", "question_number": question["question_number"], "answer": value})
+    ack = await c.request(
+        {"type": "answer", "question_number": question["question_number"], "answer": value}
+    )
     assert ack["type"] == "answer_ack", ack
