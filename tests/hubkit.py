@@ -59,7 +59,28 @@ async def running_hub(config: Config) -> AsyncIterator[RunningHub]:
         yield RunningHub(f"http://127.0.0.1:{port}", app, server)
     finally:
         server.should_exit = True
-        await asyncio.wait_for(task, 20 * UNIT)
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        done, _ = await asyncio.wait([task], timeout=20 * UNIT)
+        if not done:
+            raise AssertionError(
+                f"the hub did not stop in {loop.time() - began:.1f} s:\n" + _await_chains()
+            )
+
+
+def _await_chains() -> str:
+    """Where each task is suspended, down its await chain (for a stuck shutdown)."""
+    lines = []
+    for running in asyncio.all_tasks():
+        coro: Any = running.get_coro()
+        chain = []
+        while coro is not None and hasattr(coro, "cr_frame"):
+            frame = coro.cr_frame
+            if frame is not None:
+                chain.append(f"{frame.f_code.co_filename.rsplit('/', 2)[-1]}:{frame.f_lineno}")
+            coro = coro.cr_await
+        lines.append(" -> ".join(chain))
+    return "\n".join(lines)
 
 
 def hub_config(tmp_path: Path, redis_url: str, **overrides: Any) -> Config:
@@ -110,7 +131,9 @@ async def planned_session(hub: Hub, people: list[tuple[Any, ...]] | None = None)
         for last, first, born, extra, eligible in (people or DEFAULT_PEOPLE)
     ]
     created = await records.register_candidates(session.id, entries)
-    await hub.live.load_session(await records.session_info(session.id), await records.roster(session.id))
+    await hub.live.load_session(
+        await records.session_info(session.id), await records.roster(session.id)
+    )
     rows = [
         {"id": c.id, "last_name": c.last_name, "first_name": c.first_name,
          "birthdate": c.birthdate.isoformat()}
@@ -143,8 +166,10 @@ class Client:
         await self.ws.send(msgpack.packb(message) if self.binary else json.dumps(message))
         return self._next_id
 
-    async def expect(self, predicate: Callable[[Message], bool] | str, timeout: float = 5.0) -> Message:
-        """The first unseen message matching; consumes it and those before it."""
+    async def expect(
+        self, predicate: Callable[[Message], bool] | str, timeout: float = 5.0
+    ) -> Message:
+        """The first unseen message matching; consumes it (others stay in the inbox)."""
         if isinstance(predicate, str):
             wanted = predicate
             predicate = lambda m: m.get("type") == wanted  # noqa: E731
@@ -154,7 +179,7 @@ class Client:
             for index, message in enumerate(self.inbox):
                 if predicate(message):
                     found.append(message)
-                    del self.inbox[: index + 1]
+                    del self.inbox[index]
                     return True
             return self.closed_code is not None
 

@@ -17,9 +17,10 @@ async def hub(tmp_path: Path, redis_url: str, redis_client):  # type: ignore[no-
 
 async def test_a_whole_test_reaches_the_board(hub) -> None:  # type: ignore[no-untyped-def]
     roster = await planned_session(hub.hub)
-    async with client(hub.ws_url, "/ws/invigilator") as board, client(
-        hub.ws_url, "/ws/candidate"
-    ) as page:
+    async with (
+        client(hub.ws_url, "/ws/invigilator") as board,
+        client(hub.ws_url, "/ws/candidate") as page,
+    ):
         snapshot = await logged_board(board, roster)
         assert {row["status"] for row in snapshot["candidates"]} == {"registered"}
         joined = await joined_candidate(page, roster, 0)
@@ -48,7 +49,9 @@ async def test_a_whole_test_reaches_the_board(hub) -> None:  # type: ignore[no-u
             answer = q["options"][0]["id"] if q["type"] != "short" else "réponse"
             if q["type"] == "multiple":
                 answer = [answer]
-            ack = await page.request({"type": "answer", "question_number": number, "answer": answer})
+            ack = await page.request(
+                {"type": "answer", "question_number": number, "answer": answer}
+            )
             assert ack == {"type": "answer_ack", "question_number": number, "id": ack["id"]}
             if number < 32:
                 question = await page.expect("question")

@@ -74,7 +74,8 @@ def create_app(config: Config) -> Starlette:
         fanout.start()
         hub = Hub(config, live, fanout, load_bank(), records)
         app.state.hub, app.state.live, app.state.records = hub, live, records
-        sweep = asyncio.get_running_loop().create_task(sweep_forever(hub))
+        stop_sweep = asyncio.Event()
+        sweep = asyncio.get_running_loop().create_task(sweep_forever(hub, stop_sweep))
         # Long-lived start-up objects (the bank, modules) never become garbage: keep them
         # out of the collector's generations so its pauses stay short under load.
         gc.collect()
@@ -82,9 +83,9 @@ def create_app(config: Config) -> Starlette:
         try:
             yield
         finally:
-            sweep.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweep
+            stop_sweep.set()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(sweep, timeout=5)
             await fanout.stop()
             await client.aclose()
             await records.close()

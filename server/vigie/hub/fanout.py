@@ -71,16 +71,19 @@ class Fanout:
         self.pubsub: Any = client.pubsub()
         self.sessions: dict[int, _Session] = {}
         self._ready = asyncio.Event()
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._read_loop())
 
     async def stop(self) -> None:
+        self._stopping = True
+        self._ready.set()
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self._task, timeout=5)
         with contextlib.suppress(Exception):
             await self.pubsub.aclose()
 
@@ -124,11 +127,15 @@ class Fanout:
     async def _read_loop(self) -> None:
         await self._ready.wait()
         backoff = 0.05
-        while True:
+        # The flag, not only cancellation, ends the loop: redis-py can swallow a cancellation
+        # that lands inside a read.
+        while not self._stopping:
             try:
-                message = await self.pubsub.get_message(timeout=None)
+                message = await self.pubsub.get_message(timeout=1.0)
                 backoff = 0.05
             except (RedisConnectionError, RedisTimeoutError, OSError):
+                if self._stopping:
+                    return
                 log.warning("pub/sub connection lost; resubscribing and backfilling")
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)

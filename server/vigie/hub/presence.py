@@ -8,6 +8,7 @@ unchanged: with 3 hubs the first wins and the others change nothing (no double e
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from vigie.core import candidate as cand
@@ -38,9 +39,16 @@ async def sweep_once(hub: Hub) -> int:
     return marked
 
 
-async def sweep_forever(hub: Hub) -> None:
-    while True:
-        await asyncio.sleep(hub.config.sweep_interval)
+async def sweep_forever(hub: Hub, stop: asyncio.Event) -> None:
+    """Sweep every ``sweep_interval`` until ``stop`` is set.
+
+    Stopping is by an event, not by cancellation alone: redis-py can swallow a
+    cancellation that lands inside a command, which would leave the loop running.
+    """
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), hub.config.sweep_interval)
+            return
         try:
             await sweep_once(hub)
         except Exception:
