@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -25,6 +26,7 @@ from hubkit import (
     client,
     hub_config,
     joined_candidate,
+    logged_board,
     planned_session,
     running_hub,
 )
@@ -318,3 +320,157 @@ async def answer(c: Client, question: dict[str, Any]) -> None:
         {"type": "answer", "question_number": question["question_number"], "answer": value}
     )
     assert ack["type"] == "answer_ack", ack
+
+
+async def confirmed_and_started(hub: Any, roster: Roster, who: list[Candidate]) -> None:
+    """Presence confirmed by a board WebSocket client, then each candidate starts."""
+    async with client(hub.ws_url, "/ws/invigilator") as other:
+        await logged_board(other, roster)
+        ack = await other.request(
+            {"type": "confirm_presence", "candidate_ids": [c.id for c in who]}
+        )
+        assert ack["type"] == "ack", ack
+    for c in who:
+        await c.c.expect("presence_confirmed")
+        started = await c.c.request({"type": "start", "access_code": roster.access_code})
+        assert started["type"] == "started", started
+
+
+async def test_two_boards_stay_identical_and_a_lost_race_is_explained(  # type: ignore[no-untyped-def]
+    hub, browser: Browser
+) -> None:
+    roster = await planned_session(hub.hub)
+    first = await open_board(browser, hub, roster)
+    second = await open_board(browser, hub, roster)
+    async with candidate(hub, roster, 0) as aissatou, candidate(hub, roster, 4) as noe:
+        await press(first, aissatou.id, "Confirmer la présence")
+        await press(second, noe.id, "Confirmer la présence")
+        await aissatou.c.expect("presence_confirmed")
+        await noe.c.expect("presence_confirmed")
+        for board in (first, second):
+            await expect_status(board, aissatou.id, "Présent")
+            await expect_status(board, noe.id, "Présent")
+        for c in (aissatou, noe):
+            assert (await c.c.request({"type": "start", "access_code": roster.access_code}))[
+                "type"
+            ] == "started"
+        for board in (first, second):
+            await expect_status(board, noe.id, "En cours")
+
+        # The first board opens "Temps +" while the second ends the same test: the first
+        # board's request loses and says why, in French.
+        await press(first, noe.id, "Temps +")
+        dialog = first.locator("#dlg-time")
+        await dialog.get_by_label("Minutes supplémentaires").fill("5")
+        await dialog.get_by_label("Raison").fill("Aménagement d'épreuve")
+        await press(second, noe.id, "Terminer")
+        await second.locator("#dlg-confirm").get_by_role("button", name="Terminer le test").click()
+        await noe.c.expect("test_ended")
+        await dialog.get_by_role("button", name="Accorder le temps").click()
+        await expect(dialog.locator(".form-error")).to_have_text(
+            "Impossible d'accorder du temps : le candidat est « Arrêté par le surveillant ».",
+            timeout=WAIT_MS,
+        )
+        await screenshot(first, "board-conflict")
+        await dialog.get_by_role("button", name="Annuler").click()
+        await expect(dialog).to_be_hidden()
+
+        await expect_status(first, noe.id, "Arrêté par le surveillant")
+        await expect_status(second, noe.id, "Arrêté par le surveillant")
+        assert await statuses(first) == await statuses(second)
+        assert (
+            await first.locator("#counters").inner_text()
+            == await second.locator("#counters").inner_text()
+        )
+
+
+async def test_a_board_that_was_offline_catches_up(hub, browser: Browser) -> None:  # type: ignore[no-untyped-def]
+    roster = await planned_session(hub.hub)
+    page = await open_board(browser, hub, roster)
+    logins: list[dict[str, Any]] = []
+
+    def on_socket(ws: Any) -> None:
+        ws.on("framesent", lambda payload: logins.append(json.loads(payload)))
+
+    page.on("websocket", on_socket)
+    async with candidate(hub, roster, 1) as lea, candidate(hub, roster, 2) as homonym:
+        await press(page, lea.id, "Confirmer la présence")
+        await expect_status(page, lea.id, "Présent")
+
+        await page.context.set_offline(True)
+        await expect(page.locator("#connection")).to_have_attribute("data-state", "offline")
+        await expect(page.locator("#connection")).to_have_text("Hors ligne")
+        # Meanwhile, in the room: starts, answers, a second confirmation, a closed page.
+        await confirmed_and_started(hub, roster, [homonym])
+        await lea.c.request({"type": "start", "access_code": roster.access_code})
+        question = await lea.c.expect("question")
+        await answer(lea.c, question)
+        await homonym.close()
+        await screenshot(page, "board-offline")
+        await expect_status(page, lea.id, "Présent")  # nothing reached the offline board
+
+        await page.context.set_offline(False)
+        await expect(page.locator("#connection")).to_have_attribute(
+            "data-state", "online", timeout=WAIT_MS
+        )
+        await expect_status(page, lea.id, "En cours")
+        await expect_status(page, homonym.id, "Déconnecté")
+        await expect(row(page, lea.id)).to_contain_text("2 / 32")
+        await screenshot(page, "board-caught-up")
+
+    # It logged in again from its last (epoch, seq) and got the missing events, not a snapshot.
+    relogin = [m for m in logins if m.get("type") == "login"]
+    assert relogin and relogin[-1]["epoch"] and relogin[-1]["seq"] > 0, relogin
+    caught_up = await page.evaluate("document.body.dataset.caughtUp")
+    assert int(caught_up) > relogin[-1]["seq"]
+    assert await page.evaluate("vigieBoard.board.seq") >= int(caught_up)  # then live events
+
+
+async def test_overdue_tests_are_highlighted_and_ended_together(hub, browser: Browser) -> None:  # type: ignore[no-untyped-def]
+    roster = await planned_session(hub.hub)
+    async with (
+        candidate(hub, roster, 0) as aissatou,
+        candidate(hub, roster, 1) as lea,
+        candidate(hub, roster, 4) as noe,
+    ):
+        await confirmed_and_started(hub, roster, [aissatou, lea, noe])
+        # Léa started 106 minutes ago (105 min regulatory time, no extra time): overdue.
+        # Aïssatou too, but her 33 % extra time keeps her within her personal time.
+        long_ago = hub.hub.now() - 106 * 60
+        for late in (lea, aissatou):
+            await hub.hub.live.set_fields(roster.session_id, late.id, started_at=repr(long_ago))
+        await noe.c.request({"type": "alert", "category": "E2"})
+
+        page = await open_board(browser, hub, roster)
+        order = page.locator("#rows tr")
+        await expect(order.nth(0)).to_have_attribute("data-cid", str(noe.id))  # alert first
+        await expect(order.nth(1)).to_have_attribute("data-cid", str(lea.id))  # then overtime
+        await expect(row(page, lea.id).locator(".badge-overdue")).to_have_text("Hors délai")
+        await expect(row(page, lea.id)).to_have_class(re.compile("overdue"))
+        await expect(row(page, aissatou.id).locator(".badge-overdue")).to_have_count(0)
+        await expect(row(page, lea.id).locator(".remaining")).to_contain_text("dépassé de")
+        await no_serious_violations(page)
+        await screenshot(page, "board-overdue")
+
+        tablet = await open_board(browser, hub, roster, viewport=TABLET, has_touch=True)
+        await no_serious_violations(tablet)
+        await screenshot(tablet, "board-tablet")
+
+        await page.get_by_role("button", name="Terminer les tests hors délai (1)").click()
+        await expect(page.locator("#dlg-confirm")).to_contain_text("Martin Léa")
+        await (
+            page.locator("#dlg-confirm")
+            .get_by_role("button", name="Terminer les tests hors délai")
+            .click()
+        )
+        ended = await lea.c.expect("test_ended")
+        assert ended["status"] == "ended_by_invigilator"
+        await expect_status(page, lea.id, "Arrêté par le surveillant")
+        await expect_status(tablet, lea.id, "Arrêté par le surveillant")
+        await expect(page.locator("#action-result")).to_have_text(
+            "Tests hors délai terminés : Martin Léa."
+        )
+        await expect(
+            page.get_by_role("button", name="Terminer les tests hors délai (0)")
+        ).to_be_disabled()
+        await expect_status(page, aissatou.id, "En cours")

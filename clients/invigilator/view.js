@@ -104,7 +104,7 @@ export class RowView {
     const name = fullName(row);
     const overdue = isOverdue(row, now);
     setText(this.name, name);
-    const notes = [];
+    const notes = [`né(e) le ${birthdate(row.birthdate)}`];
     if (row.extra_time) notes.push(`temps majoré +${Math.round(row.extra_time * 100)} %`);
     if (!row.eligible) notes.push("non certifiable : code SOS");
     if (row.locked_until && row.locked_until > now) notes.push(`code bloqué jusqu'à ${fmt.time(row.locked_until)}`);
@@ -134,7 +134,7 @@ export class RowView {
     if (RUNNING.has(row.status) && row.deadline) {
       remaining = overdue ? `dépassé de ${duration(now - row.deadline)}` : duration(row.deadline - now);
     } else if (row.ended_at) {
-      remaining = "fini";
+      remaining = `fini à ${fmt.time(row.ended_at)}`;
     }
     setText(this.remaining, remaining);
     this.remaining.classList.toggle("late", overdue);
@@ -182,6 +182,12 @@ export class RowView {
       if (hadFocus) (this.actions.querySelector("button") || this.name).focus();
     }
   }
+}
+
+/** "2010-06-21" -> "21/06/2010": shown to tell homonyms apart (identity check, step 5). */
+function birthdate(iso) {
+  const [y, m, d] = String(iso || "").split("-");
+  return d ? `${d}/${m}/${y}` : "—";
 }
 
 function setText(node, text) {
