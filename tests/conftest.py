@@ -44,7 +44,9 @@ def redis_url() -> Iterator[str]:
     if _port_answers("127.0.0.1", 6379):
         try:
             if redis.Redis(host="127.0.0.1", port=6379, socket_timeout=1).ping():
-                yield "redis://127.0.0.1:6379/0"
+                # A database of its own per run, so that runs sharing this server (several
+                # developers, or helpers) never see or delete each other's keys.
+                yield f"redis://127.0.0.1:6379/{1 + os.getpid() % 15}"
                 return
         except redis.RedisError:
             pass

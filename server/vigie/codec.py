@@ -25,7 +25,7 @@ SUBPROTOCOLS = (JSON, MSGPACK)
 MAX_FRAME = 64 * 1024
 """Frames above this are refused with close code 1009 (message too big)."""
 
-Kind = Literal["str", "int", "num", "bool", "any", "list"]
+Kind = Literal["str", "int", "num", "bool", "any", "list", "answer"]
 _SURROGATE = re.compile("[\ud800-\udfff]")
 """JSON may escape a lone surrogate (``"\\ud800"``): such a string cannot be re-encoded."""
 
@@ -41,6 +41,10 @@ _CHECKS: dict[str, Any] = {
     "num": lambda v: isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v),
     "bool": lambda v: isinstance(v, bool),
     "list": lambda v: isinstance(v, list) and len(v) <= 100,
+    # An answer: an option id or a short text, or a list of option ids (multiple choice).
+    "answer": lambda v: _is_text(v, 1000) or (
+        isinstance(v, list) and len(v) <= 20 and all(_is_text(i, 200) for i in v)
+    ),
     "any": lambda v: (
         v is None or _is_text(v, MAX_FRAME) or isinstance(v, int | float | bool | list)
     ),
@@ -54,7 +58,7 @@ CANDIDATE_MESSAGES: dict[str, dict[str, tuple[Kind, bool]]] = {
         "birthdate": ("str", True), "resume_token": ("str", False),
     },
     "start": {"access_code": ("str", True)},
-    "answer": {"question_number": ("int", True), "answer": ("any", True)},
+    "answer": {"question_number": ("int", True), "answer": ("answer", True)},
     "heartbeat": {},
     "alert": {"category": ("str", True)},
 }  # fmt: skip

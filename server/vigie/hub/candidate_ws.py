@@ -373,19 +373,21 @@ class CandidateHandler:
                 await self._send_question()
             elif kind == "authorize_resume":
                 await self._resume(await self._state(), self.hub.now())
-            elif kind == "disconnect" and event.get("reason") == "silent":
-                await self._heal()
+            elif kind == "disconnect":
+                await self._check_owner(event)
 
     async def _state(self) -> cand.CandidateState:
         return await self.hub.live.state(self.session_id, self.candidate_id)
 
-    async def _heal(self) -> None:
-        """The sweep saw silence, yet this page is here: it is the same page, reconnect it."""
+    async def _check_owner(self, event: dict[str, Any]) -> None:
+        """After a disconnect: a replaced page closes; a page the sweep thought silent but
+        that is still here is the same page, so it reconnects by itself."""
         fields = await self.hub.live.candidate(self.session_id, self.candidate_id)
         if fields.get("conn") != self.conn_id:
+            self._replaced()
             return
         state = state_from_hash(self.session_id, fields)
-        if state.status is Status.DISCONNECTED:
+        if event.get("reason") == "silent" and state.status is Status.DISCONNECTED:
             await self._execute(state, cand.Reconnect(), self.hub.now(), heartbeat="set",
                                 conn_guard=self.conn_id)  # fmt: skip
 

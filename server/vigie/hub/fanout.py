@@ -56,7 +56,8 @@ class _Session:
 
     def __init__(self) -> None:
         self.boards: set[Listener] = set()
-        self.candidates: dict[int, Listener] = {}
+        self.candidates: dict[int, set[Listener]] = {}
+        """Usually one page per candidate; two while a new page replaces an old one."""
         self.last_seq: int | None = None
         self.epoch = ""
         self.subscribed = asyncio.Event()
@@ -93,15 +94,18 @@ class Fanout:
 
     async def add_candidate(self, session_id: int, candidate_id: int, listener: Listener) -> None:
         session = await self._subscribe(session_id)
-        session.candidates[candidate_id] = listener
+        session.candidates.setdefault(candidate_id, set()).add(listener)
 
     def remove(self, session_id: int, listener: Listener, candidate_id: int | None = None) -> None:
         session = self.sessions.get(session_id)
         if session is None:
             return
         session.boards.discard(listener)
-        if candidate_id is not None and session.candidates.get(candidate_id) is listener:
-            del session.candidates[candidate_id]
+        pages = session.candidates.get(candidate_id) if candidate_id is not None else None
+        if pages is not None:
+            pages.discard(listener)
+            if not pages:
+                del session.candidates[candidate_id]  # type: ignore[arg-type]
         if not session.boards and not session.candidates:
             del self.sessions[session_id]
             asyncio.get_running_loop().create_task(self._unsubscribe(session_id))
@@ -181,7 +185,8 @@ class Fanout:
         events = await self.store.events_after(session_id, session.last_seq)
         if events is None:
             log.warning("session %s: events lost beyond the stream; listeners resync", session_id)
-            for listener in [*session.boards, *session.candidates.values()]:
+            pages = [page for group in session.candidates.values() for page in group]
+            for listener in [*session.boards, *pages]:
                 listener.on_resync()
             session.last_seq = None
             return
@@ -196,9 +201,8 @@ class Fanout:
         frames = Frames(session.epoch, seq, event)
         for board in list(session.boards):
             board.on_event(frames)
-        candidate = session.candidates.get(event.get("candidate_id", -1))
-        if candidate is not None:
-            candidate.on_event(frames)
+        for page in list(session.candidates.get(event.get("candidate_id", -1), ())):
+            page.on_event(frames)
 
 
 def _session_of(channel: bytes) -> int:
