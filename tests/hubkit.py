@@ -149,6 +149,8 @@ class Client:
         self.ws = ws
         self.binary = binary
         self.inbox: list[Message] = []
+        self.history: list[Message] = []
+        """Every message received, never consumed (for checks on the whole sequence)."""
         self.closed_code: int | None = None
         self._reader = asyncio.get_running_loop().create_task(self._read())
         self._next_id = 0
@@ -156,7 +158,9 @@ class Client:
     async def _read(self) -> None:
         try:
             async for frame in self.ws:
-                self.inbox.append(msgpack.unpackb(frame) if self.binary else json.loads(frame))
+                message = msgpack.unpackb(frame) if self.binary else json.loads(frame)
+                self.inbox.append(message)
+                self.history.append(message)
         finally:
             self.closed_code = self.ws.close_code if self.ws.close_code is not None else 1006
 
@@ -225,3 +229,38 @@ async def joined_candidate(c: Client, roster: Roster, index: int) -> Message:
 async def logged_board(c: Client, roster: Roster) -> Message:
     await c.send({"type": "login", "session": roster.session_id, "password": roster.password})
     return await c.expect("snapshot")
+
+
+def answer_for(question: dict[str, Any]) -> Any:
+    q = question["question"]
+    if q["type"] == "multiple":
+        return [q["options"][0]["id"]]
+    if q["options"]:
+        return q["options"][0]["id"]
+    return "réponse"
+
+
+async def started(page: Client, board: Client, roster: Roster, index: int = 0) -> dict[str, Any]:
+    """Join, confirm presence from the board, start: returns the first question."""
+    joined = await joined_candidate(page, roster, index)
+    await board.request({"type": "confirm_presence", "candidate_ids": [joined["candidate_id"]]})
+    await page.expect("presence_confirmed")
+    reply = await page.request({"type": "start", "access_code": roster.access_code})
+    assert reply["type"] == "started", reply
+    question = await page.expect("question")
+    question["candidate_id"] = joined["candidate_id"]
+    question["resume_token"] = reply["resume_token"]
+    question["deadline"] = reply["deadline"]
+    return question
+
+
+def board_event(kind: str, candidate_id: int | None = None) -> Any:
+    def match(message: dict[str, Any]) -> bool:
+        event = message.get("event", {})
+        return (
+            message.get("type") == "event"
+            and event.get("type") == kind
+            and (candidate_id is None or event.get("candidate_id") == candidate_id)
+        )
+
+    return match

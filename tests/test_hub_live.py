@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from pathlib import Path
-from typing import Any
 
 import pytest
 from websockets.asyncio.client import connect
@@ -13,15 +12,17 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from conftest import UNIT
 from hubkit import (
-    Client,
     Roster,
     RunningHub,
+    answer_for,
+    board_event,
     client,
     hub_config,
     joined_candidate,
     logged_board,
     planned_session,
     running_hub,
+    started,
 )
 
 
@@ -35,41 +36,6 @@ async def hub(tmp_path: Path, redis_url: str, redis_client):  # type: ignore[no-
 @pytest.fixture
 async def roster(hub: RunningHub) -> Roster:
     return await planned_session(hub.hub)
-
-
-def answer_for(question: dict[str, Any]) -> Any:
-    q = question["question"]
-    if q["type"] == "multiple":
-        return [q["options"][0]["id"]]
-    if q["options"]:
-        return q["options"][0]["id"]
-    return "réponse"
-
-
-async def started(page: Client, board: Client, roster: Roster, index: int = 0) -> dict[str, Any]:
-    """Join, confirm presence from the board, start: returns the first question."""
-    joined = await joined_candidate(page, roster, index)
-    await board.request({"type": "confirm_presence", "candidate_ids": [joined["candidate_id"]]})
-    await page.expect("presence_confirmed")
-    reply = await page.request({"type": "start", "access_code": roster.access_code})
-    assert reply["type"] == "started", reply
-    question = await page.expect("question")
-    question["candidate_id"] = joined["candidate_id"]
-    question["resume_token"] = reply["resume_token"]
-    question["deadline"] = reply["deadline"]
-    return question
-
-
-def board_event(kind: str, candidate_id: int | None = None) -> Any:
-    def match(message: dict[str, Any]) -> bool:
-        event = message.get("event", {})
-        return (
-            message.get("type") == "event"
-            and event.get("type") == kind
-            and (candidate_id is None or event.get("candidate_id") == candidate_id)
-        )
-
-    return match
 
 
 async def test_handshake_without_our_subprotocol_is_refused(hub: RunningHub) -> None:

@@ -62,6 +62,7 @@ def from_env(environ: dict[str, str] | None = None) -> Config:
         port=port,
         public_url=env.get("VIGIE_PUBLIC_URL", f"http://{host}:{port}"),
         heartbeat_timeout=float(env.get("VIGIE_HEARTBEAT_TIMEOUT", "12")),
+        sweep_interval=float(env.get("VIGIE_SWEEP_INTERVAL", "1")),
         resume_grace=float(env.get("VIGIE_RESUME_GRACE", "60")),
         secret_key=env.get("VIGIE_SECRET_KEY", ""),
     )

@@ -1,0 +1,205 @@
+"""Several hub processes on one Redis: events cross hubs, the sweep is idempotent, and a hub
+killed with SIGKILL loses nothing acknowledged (DESIGN.md "Guarantees")."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+
+from conftest import UNIT
+from hubkit import Roster, answer_for, board_event, client, logged_board, started, wait_for
+from vigie.live import LiveStore
+from vigie.records import Records
+from vigie.registration import NewCandidate
+
+pytestmark = pytest.mark.multiprocess
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class HubProcess:
+    def __init__(self, env: dict[str, str]) -> None:
+        self.port = _free_port()
+        self.url = f"ws://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "vigie.cli", "serve", "--port", str(self.port)],
+            env={**env, "VIGIE_PORT": str(self.port)},
+            stdout=subprocess.DEVNULL,
+        )
+
+    async def ready(self) -> None:
+        async with httpx.AsyncClient() as http:
+
+            async def answers() -> bool:
+                try:
+                    reply = await http.get(f"http://127.0.0.1:{self.port}/healthz")
+                    return reply.status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            loop = asyncio.get_running_loop()
+            end = loop.time() + 30 * UNIT
+            while not await answers():
+                if self.process.poll() is not None or loop.time() > end:
+                    raise AssertionError(f"hub on port {self.port} did not start")
+                await asyncio.sleep(0.1)
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@contextmanager
+def hub_processes(count: int, tmp_path: Path, redis_url: str) -> Iterator[list[HubProcess]]:
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'vigie.db'}",
+        "VIGIE_VAR_DIR": str(tmp_path / "var"),
+        "VIGIE_HEARTBEAT_TIMEOUT": "2",
+        "VIGIE_SWEEP_INTERVAL": "0.2",
+    }
+    hubs = [HubProcess(env) for _ in range(count)]
+    try:
+        yield hubs
+    finally:
+        for hub in hubs:
+            hub.stop()
+
+
+@pytest.fixture
+async def records(tmp_path: Path) -> AsyncIterator[Records]:
+    store = Records(f"sqlite+aiosqlite:///{tmp_path / 'vigie.db'}")
+    await store.migrate()  # before the hubs start: they then find the schema at head
+    yield store
+    await store.close()
+
+
+async def _session(records: Records, live: LiveStore) -> Roster:
+    school = await records.create_school("Lycée Multi")
+    session = await records.create_session(
+        school.id, datetime.now(UTC), room="B204", address="2 rue des Hubs", examiner="Mme X"
+    )
+    people = [NewCandidate("Durand", "Zoé", datetime(2010, 3, 1).date()),
+              NewCandidate("Petit", "Lucas", datetime(2010, 12, 24).date())]  # fmt: skip
+    created = await records.register_candidates(session.id, people)
+    await live.load_session(
+        await records.session_info(session.id), await records.roster(session.id)
+    )
+    rows = [{"id": c.id, "last_name": c.last_name, "first_name": c.first_name,
+             "birthdate": c.birthdate.isoformat()} for c in created]  # fmt: skip
+    return Roster(session.id, session.password, session.access_code, rows)
+
+
+@pytest.mark.timeout(120)
+async def test_events_cross_hubs_and_a_killed_hub_loses_nothing(
+    tmp_path: Path, redis_url: str, redis_client: aioredis.Redis, records: Records
+) -> None:
+    live = LiveStore(redis_client)
+    roster = await _session(records, live)
+    with hub_processes(2, tmp_path, redis_url) as (hub_a, hub_b):
+        await hub_a.ready()
+        await hub_b.ready()
+        async with (
+            client(hub_b.url, "/ws/invigilator", binary=True) as board,
+            client(hub_a.url, "/ws/invigilator") as board_on_a,
+        ):
+            snapshot = await logged_board(board, roster)
+            await logged_board(board_on_a, roster)
+            async with client(hub_a.url, "/ws/candidate") as page:
+                first = await started(page, board, roster)  # page on A, board on B
+                cid = first["candidate_id"]
+                ack = await page.request({"type": "answer", "question_number": 1,
+                                          "answer": answer_for(first)})  # fmt: skip
+                assert ack["type"] == "answer_ack"
+                second = await page.expect("question")
+                await board.expect(board_event("answer", cid))
+                await board_on_a.expect(board_event("answer", cid))
+                events_on_a = [m for m in board_on_a.history if m.get("type") == "event"]
+                last_on_a = events_on_a[-1]["seq"]
+                hub_a.kill()  # no close frame, no cleanup: the process is gone
+                await wait_for(lambda: page.closed_code is not None, 10 * UNIT, "page cut")
+                await wait_for(lambda: board_on_a.closed_code is not None, 10 * UNIT, "board cut")
+            # The same page (its token) reconnects to hub B within its grace window.
+            async with client(hub_b.url, "/ws/candidate") as again:
+                person = roster.candidates[0]
+                await again.request({"type": "join", "session": roster.session_id,
+                                     "last_name": person["last_name"],
+                                     "first_name": person["first_name"],
+                                     "birthdate": person["birthdate"],
+                                     "resume_token": first["resume_token"]})  # fmt: skip
+                resumed = await again.expect("resumed")
+                assert resumed["deadline"] == first["deadline"]
+                question = await again.expect("question")
+                assert question["question_number"] == 2
+                assert question["question"]["id"] == second["question"]["id"]
+            # The board that was on A recovers on B from its last (epoch, seq): no gap.
+            async with client(hub_b.url, "/ws/invigilator") as recovered:
+                await recovered.send({"type": "login", "session": roster.session_id,
+                                      "password": roster.password,
+                                      "epoch": snapshot["epoch"], "seq": last_on_a})  # fmt: skip
+                caught = await recovered.expect("caught_up")
+                replayed = [m["seq"] for m in recovered.history if m.get("type") == "event"]
+                assert replayed == list(range(last_on_a + 1, caught["seq"] + 1))
+                assert replayed, "the reconnect on B happened after the kill: events to replay"
+            assert events_on_a
+            stored = await live.answers(roster.session_id, cid)
+            assert list(stored) == [1]  # the acknowledged answer survived the kill
+            # The board saw every event in order, no gap in seq.
+            seqs = [m["seq"] for m in board.history if m.get("type") == "event"]
+            seen = [snapshot["seq"], *seqs]
+            assert seen == list(range(snapshot["seq"], snapshot["seq"] + len(seen)))
+
+
+@pytest.mark.timeout(120)
+async def test_three_hubs_sweep_a_silent_candidate_once(
+    tmp_path: Path, redis_url: str, redis_client: aioredis.Redis, records: Records
+) -> None:
+    live = LiveStore(redis_client)
+    roster = await _session(records, live)
+    with hub_processes(3, tmp_path, redis_url) as (hub_a, hub_b, hub_c):
+        for hub in (hub_a, hub_b, hub_c):
+            await hub.ready()
+        async with client(hub_a.url, "/ws/invigilator") as board:
+            await logged_board(board, roster)
+            async with client(hub_c.url, "/ws/candidate") as page:
+                first = await started(page, board, roster, 1)
+                cid = first["candidate_id"]
+                # Hub C freezes: its page goes silent without any close; A and B both sweep.
+                hub_c.process.send_signal(signal.SIGSTOP)
+                try:
+                    event = await board.expect(board_event("disconnect", cid), timeout=15)
+                    assert event["event"]["reason"] == "silent"
+                    # The disconnect removed it from the heartbeat set in the same script:
+                    # no later sweep of any hub can find it again.
+                    assert cid not in await live.heartbeats(roster.session_id)
+                finally:
+                    hub_c.process.send_signal(signal.SIGCONT)
+                log = await redis_client.xrange(f"{{s:{roster.session_id}}}:log")
+                silences = [e for e in log if b"silent" in e[1][b"p"]]
+                assert len(silences) == 1, silences
