@@ -17,13 +17,18 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/vigie run
 
-# Browser tests drive Debian's chromium; axe-core comes from the npm registry.
+# Browser tests drive Debian's chromium; axe-core comes from the npm registry (Debian's npm
+# when the machine has none).
+APT_INSTALL = if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq
+
 browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing Debian's chromium (browser tests)"; \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
-	@[ -f tests/js/node_modules/axe-core/axe.min.js ] || (cd tests/js && npm install --silent --no-audit --no-fund)
+	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian's chromium"; \
+	  $(APT_INSTALL) chromium >/dev/null; }
+	@command -v npm >/dev/null 2>&1 || { echo "installing Debian's npm"; \
+	  $(APT_INSTALL) npm >/dev/null; }
+	@[ -f tests/js/node_modules/axe-core/axe.min.js ] || \
+	  (cd tests/js && npm ci --silent --no-audit --no-fund)
 
 lint: $(STAMP)
 	$(BIN)/ruff check server tests load
