@@ -164,9 +164,8 @@ def phase(
             last[0] = now
             sampler.sample()
             stats.sample()
-        if (idle is not None and "rss" not in idle and progress["joined"] >= progress["expected"]
-                and now >= opt.confirm_at - 2.0):  # fmt: skip
-            time.sleep(max(0.0, opt.confirm_at - 1.0 - time.time()))
+        # Just before presence is confirmed every candidate that could join sits idle.
+        if idle is not None and "rss" not in idle and now >= opt.confirm_at - 1.5:
             idle["rss"] = sampler.hub_rss()
             idle["baseline"] = baseline
             idle["connections"] = progress["joined"]

@@ -61,7 +61,9 @@ class Relay:
 
 
 async def run_relay(host: str, port: int, redis_url: str) -> None:
-    client = aioredis.Redis.from_url(redis_url)
+    # A waiting pool: redis-py's default one raises past 100 connections in flight.
+    pool = aioredis.BlockingConnectionPool.from_url(redis_url, max_connections=100, timeout=10)
+    client = aioredis.Redis(connection_pool=pool)
     relay = Relay(client)
     # redis-py's PubSub opens its connection on first use without a lock: two boards
     # subscribing at once would each open one and the first subscription would be lost.
