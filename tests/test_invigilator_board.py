@@ -193,17 +193,18 @@ async def test_the_board_follows_candidates_and_its_actions_reach_them(
         # Reveal the access code, then the candidates start with it.
         await page.get_by_role("button", name="Afficher le code d'accès").click()
         await expect(page.locator("#s-code")).to_have_text(roster.access_code, timeout=WAIT_MS)
+        first_question = {}
         for who in (aissatou, lea, noe):
             started = await who.c.request({"type": "start", "access_code": roster.access_code})
-            assert started["type"] == "started", (who.id, started, await statuses(page))
+            assert started["type"] == "started", started
+            first_question[who.id] = await who.c.expect("question")
         for who in (aissatou, lea, noe):
             await expect_status(page, who.id, "En cours")
         await expect(row(page, lea.id)).to_contain_text("1 / 32")
         await expect(page.locator("#s-first-start")).not_to_have_text("pas encore")
 
         # Answers move the question number; heartbeats show as "vu il y a".
-        question = await lea.c.expect("question")
-        await answer(lea.c, question)
+        await answer(lea.c, first_question[lea.id])
         await expect(row(page, lea.id)).to_contain_text("2 / 32", timeout=WAIT_MS)
         await expect(row(page, lea.id).locator(".seen")).to_contain_text(
             "vu il y a", timeout=WAIT_MS
@@ -400,6 +401,12 @@ async def test_a_board_that_was_offline_catches_up(hub, browser: Browser) -> Non
         await page.context.set_offline(True)
         await expect(page.locator("#connection")).to_have_attribute("data-state", "offline")
         await expect(page.locator("#connection")).to_have_text("Hors ligne")
+        await expect(page.locator("#stale-banner")).to_contain_text("Hors ligne depuis")
+        # An action while offline is not sent, and the board says so.
+        await press(page, roster.candidates[0]["id"], "Confirmer la présence")
+        await expect(page.locator("#action-result")).to_contain_text(
+            "Pas de connexion au serveur : l'action n'a pas été envoyée."
+        )
         # Meanwhile, in the room: starts, answers, a second confirmation, a closed page.
         await confirmed_and_started(hub, roster, [homonym])
         await lea.c.request({"type": "start", "access_code": roster.access_code})
@@ -413,6 +420,7 @@ async def test_a_board_that_was_offline_catches_up(hub, browser: Browser) -> Non
         await expect(page.locator("#connection")).to_have_attribute(
             "data-state", "online", timeout=WAIT_MS
         )
+        await expect(page.locator("#stale-banner")).to_be_hidden()
         await expect_status(page, lea.id, "En cours")
         await expect_status(page, homonym.id, "Déconnecté")
         await expect(row(page, lea.id)).to_contain_text("2 / 32")

@@ -19,6 +19,7 @@ const views = new Map(); // candidate_id -> RowView
 const selected = new Set();
 let fmt = formatters("Europe/Paris");
 let accessCode = null;
+let staleSince = 0;
 
 const ui = {
   conn,
@@ -95,7 +96,16 @@ conn.addEventListener("state", (e) => {
   node.dataset.state = state;
   node.querySelector(".connection-text").textContent =
     state === "idle" ? "Non connecté" : CONNECTION_LABELS[state];
-  document.body.classList.toggle("is-stale", state === "reconnecting" || state === "offline");
+  const stale = state === "reconnecting" || state === "offline";
+  document.body.classList.toggle("is-stale", stale);
+  const banner = $("stale-banner");
+  if (stale && board.session) {
+    if (banner.hidden) staleSince = conn.now();
+    banner.textContent = state === "offline"
+      ? `Hors ligne depuis ${fmt.time(staleSince)} : ce tableau n'est plus à jour. Il se remettra à jour seul dès le retour du réseau.`
+      : `Connexion au serveur perdue depuis ${fmt.time(staleSince)} : reconnexion en cours, le tableau se complétera seul.`;
+  }
+  banner.hidden = !stale || !board.session;
 });
 
 conn.addEventListener("snapshot", (e) => {
