@@ -58,5 +58,7 @@ async def test_a_whole_test_reaches_the_board(hub) -> None:  # type: ignore[no-u
                 assert question["question_number"] == number + 1
         ended = await page.expect("test_ended")
         assert ended["status"] == "finished"
+        retried = await page.request({"type": "answer", "question_number": 32, "answer": answer})
+        assert retried["type"] == "answer_ack" and retried["duplicate"] is True
         finished = await board.expect(lambda m: m.get("event", {}).get("type") == "finish")
         assert finished["event"]["status"] == "finished"

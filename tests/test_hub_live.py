@@ -284,8 +284,8 @@ async def test_bad_input_changes_nothing(hub: RunningHub, roster: Roster) -> Non
         snapshot = await logged_board(board, roster)
         await page.ws.send("{not json")
         assert (await page.expect("error"))["code"] == "malformed"
-        await page.ws.send(b"\xc1\xff")
-        assert (await page.expect("error"))["code"] == "malformed"
+        await page.ws.send(b"\xc1\xff")  # a binary frame on the JSON subprotocol
+        assert (await page.expect("error"))["code"] == "wrong_frame_type"
         assert (await page.request({"type": "nope"}))["code"] == "unknown_type"
         before_join = await page.request({"type": "answer", "question_number": 1, "answer": "a"})
         assert before_join["code"] == "not_joined"
@@ -299,6 +299,42 @@ async def test_bad_input_changes_nothing(hub: RunningHub, roster: Roster) -> Non
         assert again["type"] == "pong"
         await hub.hub.live.snapshot(roster.session_id)
         assert (await hub.hub.live.meta(roster.session_id))["seq"] == str(snapshot["seq"])
+
+
+async def test_malformed_msgpack_is_an_error(hub: RunningHub) -> None:
+    async with client(hub.ws_url, "/ws/candidate", binary=True) as page:
+        await page.ws.send(b"\xc1\xff")
+        assert (await page.expect("error"))["code"] == "malformed"
+        await page.ws.send(b"\x93\x01\x02\x03")  # a msgpack array, not a map
+        assert (await page.expect("error"))["code"] == "malformed"
+
+
+async def test_long_replay_reaches_a_reconnecting_board(hub: RunningHub, roster: Roster) -> None:
+    async with client(hub.ws_url, "/ws/invigilator") as board:
+        snapshot = await logged_board(board, roster)
+    last = 0
+    for number in range(600):  # more than a connection's outbound queue holds
+        last = await hub.hub.live.append(roster.session_id, {"type": "note", "n": number})
+    async with client(hub.ws_url, "/ws/invigilator") as back:
+        await back.send({"type": "login", "session": roster.session_id,
+                         "password": roster.password, "epoch": snapshot["epoch"],
+                         "seq": snapshot["seq"]})  # fmt: skip
+        caught = await back.expect("caught_up", timeout=20)
+        assert caught["seq"] == last
+        replayed = [m["seq"] for m in back.history if m.get("type") == "event"]
+        assert replayed == list(range(snapshot["seq"] + 1, last + 1))
+
+
+async def test_snapshot_keeps_the_incidents(hub: RunningHub, roster: Roster) -> None:
+    async with client(hub.ws_url, "/ws/invigilator") as board:
+        await logged_board(board, roster)
+        ack = await board.request({"type": "record_incident", "category": "C6",
+                                   "description": "Téléphone utilisé"})  # fmt: skip
+        assert ack["type"] == "ack"
+    async with client(hub.ws_url, "/ws/invigilator") as again:
+        snapshot = await logged_board(again, roster)
+        assert [i["category"] for i in snapshot["incidents"]] == ["C6"]
+        assert snapshot["incidents"][0]["description"] == "Téléphone utilisé"
 
 
 async def test_oversized_frame_closes_1009_and_others_go_on(

@@ -88,13 +88,14 @@ class Subscriber:
         self.pubsub = pubsub
 
     async def next(self, seconds: float = 5.0) -> tuple[int, dict[str, Any]]:
-        """The next published ``<seq>|<payload>``, waited for with a deadline."""
+        """The next published ``<seq>|<epoch>|<payload>``, waited for with a deadline."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds * UNIT
         while (left := deadline - loop.time()) > 0:
             message = await self.pubsub.get_message(ignore_subscribe_messages=True, timeout=left)
             if message is not None:
-                seq, _, payload = message["data"].partition(b"|")
+                seq, _, rest = message["data"].partition(b"|")
+                _epoch, _, payload = rest.partition(b"|")
                 return int(seq), msgpack.unpackb(payload)
         raise AssertionError("nothing published before the deadline")
 

@@ -42,8 +42,9 @@ _CHECKS: dict[str, Any] = {
     "bool": lambda v: isinstance(v, bool),
     "list": lambda v: isinstance(v, list) and len(v) <= 100,
     # An answer: an option id or a short text, or a list of option ids (multiple choice).
-    "answer": lambda v: _is_text(v, 1000) or (
-        isinstance(v, list) and len(v) <= 20 and all(_is_text(i, 200) for i in v)
+    "answer": lambda v: (
+        _is_text(v, 1000)
+        or (isinstance(v, list) and len(v) <= 20 and all(_is_text(i, 200) for i in v))
     ),
     "any": lambda v: (
         v is None or _is_text(v, MAX_FRAME) or isinstance(v, int | float | bool | list)

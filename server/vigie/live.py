@@ -11,7 +11,7 @@ sessions spread across a Redis Cluster unchanged (DESIGN.md "One session, one sh
     {s:N}:codefail:<id> sorted set: times of wrong access codes (10 in 10 min lock 5 min)
     {s:N}:incidents     list: msgpack incidents recorded by the invigilators
     {s:N}:log           stream: the session's ordered events, id ``<seq>-1``, field ``p``
-    {s:N}:ch            pub/sub channel: ``<seq>|<msgpack event>``
+    {s:N}:ch            pub/sub channel: ``<seq>|<epoch>|<msgpack event>``
     live:sessions       set: sessions loaded in Redis, walked by the presence sweep
     rl:<scope>:<key>    sorted set: attempts for a rate limit (passwords, joins)
 
@@ -60,7 +60,8 @@ if ARGV[5] == 'set' then redis.call('ZADD', hb, ARGV[10], ARGV[11])
 elseif ARGV[5] == 'del' then redis.call('ZREM', hb, ARGV[11]) end
 local seq = redis.call('HINCRBY', meta, 'seq', 1)
 redis.call('XADD', stream, 'MAXLEN', '~', ARGV[3], seq .. '-1', 'p', ARGV[4])
-redis.call('PUBLISH', ARGV[2], seq .. '|' .. ARGV[4])
+local epoch = redis.call('HGET', meta, 'epoch') or ''
+redis.call('PUBLISH', ARGV[2], seq .. '|' .. epoch .. '|' .. ARGV[4])
 return {seq}
 """
 
@@ -68,7 +69,8 @@ _APPEND = """
 if KEYS[3] then redis.call('RPUSH', KEYS[3], ARGV[3]) end
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], seq .. '-1', 'p', ARGV[3])
-redis.call('PUBLISH', ARGV[1], seq .. '|' .. ARGV[3])
+local epoch = redis.call('HGET', KEYS[1], 'epoch') or ''
+redis.call('PUBLISH', ARGV[1], seq .. '|' .. epoch .. '|' .. ARGV[3])
 return seq
 """
 
@@ -76,7 +78,8 @@ _SNAPSHOT = """
 local meta = redis.call('HGETALL', KEYS[1])
 local ids = redis.call('HKEYS', KEYS[2])
 local out = {meta, redis.call('HGETALL', KEYS[2]),
-             redis.call('ZRANGE', KEYS[3], 0, -1, 'WITHSCORES')}
+             redis.call('ZRANGE', KEYS[3], 0, -1, 'WITHSCORES'),
+             redis.call('LRANGE', KEYS[4], 0, -1)}
 for _, id in ipairs(ids) do
   table.insert(out, redis.call('HGETALL', ARGV[1] .. id))
 end
@@ -93,7 +96,8 @@ redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[2], 'locked_until', ARGV[4])
 local seq = redis.call('HINCRBY', KEYS[3], 'seq', 1)
 redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[7], seq .. '-1', 'p', ARGV[6])
-redis.call('PUBLISH', ARGV[8], seq .. '|' .. ARGV[6])
+local epoch = redis.call('HGET', KEYS[3], 'epoch') or ''
+redis.call('PUBLISH', ARGV[8], seq .. '|' .. epoch .. '|' .. ARGV[6])
 return {count, seq}
 """
 
@@ -180,6 +184,7 @@ class Snapshot:
     roster: dict[int, dict[str, Any]]
     candidates: dict[int, dict[str, str]]
     heartbeats: dict[int, float]
+    incidents: list[dict[str, Any]]
 
 
 class LiveStore:
@@ -351,6 +356,10 @@ class LiveStore:
         raw = await self.client.lrange(f"{tag(session_id)}:incidents", 0, -1)
         return [msgpack.unpackb(item) for item in raw]
 
+    async def has_answer(self, session_id: int, candidate_id: int, number: int) -> bool:
+        key = f"{tag(session_id)}:ans:{candidate_id}"
+        return bool(await self.client.hexists(key, str(number)))
+
     async def answers(self, session_id: int, candidate_id: int) -> dict[int, Any]:
         raw = await self.client.hgetall(f"{tag(session_id)}:ans:{candidate_id}")
         return {int(k): msgpack.unpackb(v) for k, v in raw.items()}
@@ -385,7 +394,8 @@ class LiveStore:
     async def snapshot(self, session_id: int) -> Snapshot:
         """Everything a board shows, read atomically with the seq it is current at."""
         t = tag(session_id)
-        raw = await self._snapshot(keys=[f"{t}:meta", f"{t}:roster", f"{t}:hb"], args=[f"{t}:c:"])
+        keys = [f"{t}:meta", f"{t}:roster", f"{t}:hb", f"{t}:incidents"]
+        raw = await self._snapshot(keys=keys, args=[f"{t}:c:"])
         meta = _pairs(raw[0])
         if not meta:
             raise NotFound("Session introuvable.", code="session_not_found")
@@ -396,12 +406,15 @@ class LiveStore:
         }
         hb = raw[2]
         heartbeats = {int(hb[i]): float(hb[i + 1]) for i in range(0, len(hb), 2)}
+        incidents = [msgpack.unpackb(item) for item in raw[3]]
         candidates = {}
-        for cand in raw[3:]:
+        for cand in raw[4:]:
             fields_ = _pairs(cand)
             if fields_:
                 candidates[int(fields_["candidate_id"])] = fields_
-        return Snapshot(meta["epoch"], int(meta["seq"]), meta, roster, candidates, heartbeats)
+        return Snapshot(
+            meta["epoch"], int(meta["seq"]), meta, roster, candidates, heartbeats, incidents
+        )
 
     async def events_after(self, session_id: int, seq: int) -> list[tuple[int, bytes]] | None:
         """Exactly the events after ``seq``, or ``None`` when some are no longer kept."""

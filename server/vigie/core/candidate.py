@@ -282,7 +282,10 @@ def _effects(
             if state.alert is None:
                 raise NoAlert()
             if subcategory not in QUESTION_CATEGORIES:
-                raise InvalidInput("Choisissez une catégorie E1 à E12.", code="invalid_category")
+                raise InvalidInput(
+                    "Choisissez une catégorie de problème sur une question (E1 à E12).",
+                    code="invalid_category",
+                )
             return {"alert": None}, {"subcategory": subcategory}
         case DismissAlert():
             if state.alert is None:

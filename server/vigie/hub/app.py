@@ -122,5 +122,6 @@ def uvicorn_config(app: Starlette, host: str, port: int) -> uvicorn.Config:
 def serve(config: Config) -> None:
     """Run one hub process until Ctrl-C / SIGTERM."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     server = uvicorn.Server(uvicorn_config(create_app(config), config.host, config.port))
     server.run()

@@ -54,6 +54,7 @@ class BoardHandler:
         self.ready = False
         self.pending: list[Frames] = []
         self.ticker: asyncio.Task[None] | None = None
+        self.resync: asyncio.Task[None] | None = None
 
     async def handle(self, kind: str, message: dict[str, Any]) -> None:
         if kind == "login":
@@ -86,10 +87,14 @@ class BoardHandler:
             raise WrongPassword()
         self.session_id = session_id
         await hub.fanout.add_board(session_id, self)  # live events wait in self.pending
-        await self._catch_up(message.get("epoch"), message.get("seq"), meta["epoch"])
+        await self._catch_up(
+            message.get("epoch"), message.get("seq"), meta["epoch"], message.get("id")
+        )
         self.ticker = asyncio.get_running_loop().create_task(self._presence_loop())
 
-    async def _catch_up(self, epoch: str | None, seq: int | None, current_epoch: str) -> None:
+    async def _catch_up(
+        self, epoch: str | None, seq: int | None, current_epoch: str, request_id: Any = None
+    ) -> None:
         live = self.hub.live
         events = None
         if epoch == current_epoch and seq is not None:
@@ -97,16 +102,24 @@ class BoardHandler:
         if events is None:
             snap = await live.snapshot(self.session_id)
             fresh = seq is not None  # the board asked for a replay and gets a fresh start
-            self.conn.send(board_snapshot(self.session_id, snap, fresh=fresh))
+            reply = board_snapshot(self.session_id, snap, fresh=fresh)
+            if request_id is not None:
+                reply["id"] = request_id
+            self.conn.send(reply)
             self.delivered = snap.seq
         else:
             assert seq is not None
             self.delivered = seq
             for event_seq, payload in events:
                 frames = Frames(current_epoch, event_seq, msgpack.unpackb(payload))
-                self.conn.send_frame(frames.board_frame(self.conn.codec))
+                # A replay is a burst longer than the queue: wait for room instead of
+                # dropping the board (it would come back and replay again, forever).
+                await self.conn.send_frame_waiting(frames.board_frame(self.conn.codec))
                 self.delivered = event_seq
-            self.conn.send({"type": "caught_up", "epoch": current_epoch, "seq": self.delivered})
+            reply = {"type": "caught_up", "epoch": current_epoch, "seq": self.delivered}
+            if request_id is not None:
+                reply["id"] = request_id
+            self.conn.send(reply)
         self.ready = True
         for frames in self.pending:
             self.on_event(frames)
@@ -125,8 +138,7 @@ class BoardHandler:
     def on_resync(self) -> None:
         """Events were lost beyond the stream: send a fresh snapshot, flagged as such."""
         self.ready = False
-        task = asyncio.get_running_loop().create_task(self._catch_up(None, 0, ""))
-        task.add_done_callback(lambda _: None)
+        self.resync = asyncio.get_running_loop().create_task(self._catch_up(None, 0, ""))
 
     async def _presence_loop(self) -> None:
         while not self.conn.closed:

@@ -27,6 +27,7 @@ from vigie.core.deadlines import may_enter
 from vigie.core.identity import Identity, match_identity
 from vigie.core.session import SessionStatus, accepts_candidates
 from vigie.exceptions import (
+    Conflict,
     InvalidInput,
     NotAuthenticated,
     RateLimited,
@@ -114,12 +115,13 @@ class CandidateHandler:
             await self._heartbeat()
             return
         async with self.lock:
-            if kind == "start":
-                await self._start(message)
-            elif kind == "answer":
-                await self._answer(message)
-            elif kind == "alert":
-                await self._alert(message)
+            handler = {"start": self._start, "answer": self._answer, "alert": self._alert}[kind]
+            try:
+                await handler(message)
+            except Conflict:
+                # An invigilator changed this candidate meanwhile (time granted, alert
+                # decided...): the page's request is still valid, apply it on the new state.
+                await handler(message)
 
     async def _join(self, message: dict[str, Any]) -> None:
         if self.candidate_id:
@@ -248,11 +250,14 @@ class CandidateHandler:
         if fields.get("conn") != self.conn_id:
             self._replaced()
             return
-        if number < state.question_number:
-            stored = await hub.live.answers(self.session_id, self.candidate_id)
-            if number in stored:
-                self._ack(number, request_id, duplicate=True)
-                return
+        # A retry of an answer already stored (the last one included) is acknowledged again
+        # and changes nothing (DESIGN.md "No acknowledged answer is lost").
+        maybe_retry = number < state.question_number or (
+            number == state.question_number and state.status is not Status.IN_PROGRESS
+        )
+        if maybe_retry and await hub.live.has_answer(self.session_id, self.candidate_id, number):
+            self._ack(number, request_id, duplicate=True)
+            return
         if number != state.question_number or state.status is not Status.IN_PROGRESS:
             if state.status is not Status.IN_PROGRESS:
                 raise TransitionRefused("answer", state.status.value)
@@ -362,7 +367,7 @@ class CandidateHandler:
             elif kind == "cancel_presence":
                 send({"type": "presence_cancelled"})
             elif kind in _ENDED:
-                send({"type": "test_ended", "status": _ENDED[kind]})
+                send({"type": "test_ended", "status": event.get("status", _ENDED[kind])})
             elif kind == "grant_time":
                 send({"type": "time_granted", "minutes": event.get("minutes"),
                       "deadline": event.get("deadline")})  # fmt: skip
@@ -372,7 +377,9 @@ class CandidateHandler:
                 send({"type": "alert_validated"})
                 await self._send_question()
             elif kind == "authorize_resume":
-                await self._resume(await self._state(), self.hub.now())
+                fields = await self.hub.live.candidate(self.session_id, self.candidate_id)
+                if fields.get("conn") == self.conn_id:  # not an older page of the same candidate
+                    await self._resume(state_from_hash(self.session_id, fields), self.hub.now())
             elif kind == "disconnect":
                 await self._check_owner(event)
 

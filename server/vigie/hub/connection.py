@@ -50,6 +50,16 @@ class Connection:
             self.sender.cancel()  # it may be stuck in a send the peer never reads
             self.sender = asyncio.get_running_loop().create_task(self._abort(CLOSE_TOO_SLOW))
 
+    async def send_frame_waiting(self, frame: str | bytes, patience: float = 30.0) -> None:
+        """Queue a frame of a long burst (a replay), waiting for room as the sender drains;
+        a peer that reads nothing for ``patience`` seconds is dropped as too slow."""
+        if self.closed:
+            return
+        try:
+            await asyncio.wait_for(self.queue.put(frame), patience)
+        except TimeoutError:
+            self.send_frame(frame)  # still full: this drops the connection
+
     def close(self, code: int = 1000) -> None:
         """Close after what is queued, or at once when the queue is full."""
         if self.closed:

@@ -72,6 +72,11 @@ async def serve_socket(
                 frame = received.get("bytes")
             if frame is None:
                 continue
+            if isinstance(frame, bytes) != chosen.binary:
+                # vigie.json.v1 is text frames only, vigie.msgpack.v1 binary frames only.
+                message = "Type de trame incorrect pour ce sous-protocole."
+                conn.send({"type": "error", "code": "wrong_frame_type", "message": message})
+                continue
             if len(frame) > codec.MAX_FRAME:
                 conn.close(CLOSE_TOO_BIG)
                 break

@@ -172,8 +172,17 @@ class Fanout:
             return
         if kind != "message":
             return
-        seq_text, _, payload = message["data"].partition(b"|")
-        seq = int(seq_text)
+        seq_text, _, rest = message["data"].partition(b"|")
+        epoch_bytes, _, payload = rest.partition(b"|")
+        seq, epoch = int(seq_text), epoch_bytes.decode()
+        if epoch != session.epoch:
+            # The session was rebuilt in Redis (new epoch, seq from 1 again): what listeners
+            # hold is from another log; they start again from a snapshot.
+            had_history = session.last_seq is not None or session.epoch != ""
+            session.epoch, session.last_seq = epoch, None
+            if had_history:
+                for listener in self._listeners(session):
+                    listener.on_resync()
         if session.last_seq is not None and seq > session.last_seq + 1:
             await self._backfill(session_id, session, until=seq - 1)
         if session.last_seq is not None and seq <= session.last_seq:
@@ -185,8 +194,7 @@ class Fanout:
         events = await self.store.events_after(session_id, session.last_seq)
         if events is None:
             log.warning("session %s: events lost beyond the stream; listeners resync", session_id)
-            pages = [page for group in session.candidates.values() for page in group]
-            for listener in [*session.boards, *pages]:
+            for listener in self._listeners(session):
                 listener.on_resync()
             session.last_seq = None
             return
@@ -194,6 +202,11 @@ class Fanout:
             if until is not None and seq > until:
                 break
             self._deliver(session, seq, payload)
+
+    @staticmethod
+    def _listeners(session: _Session) -> list[Listener]:
+        pages = [page for group in session.candidates.values() for page in group]
+        return [*session.boards, *pages]
 
     def _deliver(self, session: _Session, seq: int, payload: bytes) -> None:
         session.last_seq = seq

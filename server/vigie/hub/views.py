@@ -64,4 +64,5 @@ def board_snapshot(session_id: int, snap: Snapshot, *, fresh: bool) -> dict[str,
             "status": meta.get("status", "created"),
         },
         "candidates": rows,
+        "incidents": snap.incidents,
     }
