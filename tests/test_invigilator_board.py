@@ -256,6 +256,12 @@ async def test_the_board_follows_candidates_and_its_actions_reach_them(
         granted = await noe.c.expect("time_granted")
         assert granted["minutes"] == 10
         await expect(row(page, noe.id)).to_contain_text("dont +10 min accordées", timeout=WAIT_MS)
+        end = (
+            await row(page, noe.id).locator('td[data-label="Fin prévue"] > span').first.inner_text()
+        )
+        await expect(page.locator("#action-result")).to_have_text(
+            f"10 min accordées à Dubois Noé. Nouvelle fin : {end}."
+        )
 
         # A page closes: disconnected at once; a new page waits for the authorization.
         await lea.close()

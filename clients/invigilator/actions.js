@@ -113,9 +113,13 @@ export class Actions {
       const reason = form.reason.value.trim();
       if (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440) return "Indiquez un nombre entier de minutes entre 1 et 1440.";
       if (!reason) return "Indiquez la raison du temps accordé.";
+      const before = { ...this.ui.rowOf(row.candidate_id) };
       const ack = await this.send({ type: "grant_time", candidate_id: row.candidate_id, minutes, reason }, { row });
+      // The ack may come before or after the event that moves the deadline on this board.
       const after = this.ui.rowOf(row.candidate_id);
-      const end = after?.deadline ? ` Nouvelle fin : ${this.ui.fmt().time(after.deadline)}.` : "";
+      const deadline = after.version !== before.version ? after.deadline
+        : before.deadline && before.deadline + minutes * 60;
+      const end = deadline ? ` Nouvelle fin : ${this.ui.fmt().time(deadline)}.` : "";
       this.ui.report(`${minutes} min accordées à ${fullName(row)}.${end}`, true);
       return Boolean(ack);
     });
