@@ -286,7 +286,7 @@ class CandidateHandler:
         if next_id is None:
             self.conn.send({"type": "test_ended", "status": Status.FINISHED.value})
         else:
-            await self._send_question()
+            await self._send_question((applied.state, next_id))
 
     def _reply(self, request: dict[str, Any], reply: dict[str, Any]) -> None:
         if request.get("id") is not None:
@@ -323,10 +323,14 @@ class CandidateHandler:
         self.last_heartbeat = now
         await self.hub.live.heartbeat(self.session_id, self.candidate_id, now)
 
-    async def _send_question(self) -> None:
-        fields = await self.hub.live.candidate(self.session_id, self.candidate_id)
-        state = state_from_hash(self.session_id, fields)
-        question_id = fields.get("question")
+    async def _send_question(self, known: tuple[cand.CandidateState, str] | None = None) -> None:
+        """Send the current question; ``known`` (state, question id) saves a read when the
+        caller just wrote them."""
+        if known is None:
+            fields = await self.hub.live.candidate(self.session_id, self.candidate_id)
+            state, question_id = state_from_hash(self.session_id, fields), fields.get("question")
+        else:
+            state, question_id = known
         if state.status is not Status.IN_PROGRESS or not question_id:
             return
         self.conn.send({
