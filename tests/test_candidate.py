@@ -9,6 +9,8 @@ import pytest
 
 from vigie.core import candidate
 from vigie.core.candidate import (
+    ACTION_LABELS,
+    STATUS_LABELS,
     AlertPending,
     Answer,
     AuthorizeResume,
@@ -153,8 +155,10 @@ def test_every_status_command_pair(status: Status, command_class: type[Command])
             apply(state, command, now)
         assert refused.value.command == command.name
         assert refused.value.status == status.value
-        assert command.name in refused.value.message
-        assert status.value in refused.value.message
+        assert (refused.value.command, refused.value.status) == (command.name, status.value)
+        # people read it in French: the action and the status by their French names
+        assert ACTION_LABELS[command.name] in refused.value.message
+        assert STATUS_LABELS[status] in refused.value.message
         assert refused.value.code == "transition_refused"
         return
     new, event = apply(state, command, now)

@@ -80,10 +80,13 @@ class TransitionRefused(Refused):
 
     code = "transition_refused"
 
-    def __init__(self, command: str, status: str) -> None:
+    def __init__(
+        self, command: str, status: str, *, action_label: str = "", status_label: str = ""
+    ) -> None:
         self.command = command
         self.status = status
-        super().__init__(f"Action « {command} » impossible : le candidat est « {status} ».")
+        action = action_label or f"« {command} »"
+        super().__init__(f"Action {action} impossible : statut « {status_label or status} ».")
 
 
 class Conflict(Refused):

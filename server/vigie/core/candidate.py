@@ -223,6 +223,31 @@ def _check_table() -> None:
 _check_table()
 
 
+STATUS_LABELS = {
+    S.REGISTERED: "inscrit", S.PRESENT: "présent", S.IN_PROGRESS: "en cours",
+    S.DISCONNECTED: "déconnecté", S.RESUME_AUTHORIZED: "reprise autorisée",
+    S.FINISHED: "terminé", S.ENDED_BY_INVIGILATOR: "arrêté par le surveillant",
+    S.ENDED_BY_FINALIZATION: "arrêté à la finalisation", S.ABSENT: "absent",
+}  # fmt: skip
+ACTION_LABELS = {
+    "confirm_presence": "confirmer la présence", "cancel_presence": "annuler la présence",
+    "start": "démarrer le test", "answer": "répondre", "finish": "terminer le test",
+    "disconnect": "marquer déconnecté", "reconnect": "reprendre (même page)",
+    "authorize_resume": "autoriser la reprise", "resume": "reprendre le test",
+    "end_by_invigilator": "arrêter le test", "finalize": "finaliser",
+    "grant_time": "accorder du temps", "raise_alert": "signaler un problème",
+    "validate_alert": "valider le signalement", "dismiss_alert": "refuser le signalement",
+}  # fmt: skip
+
+
+def refusal(command: str, status: Status) -> TransitionRefused:
+    """The refusal of ``command`` in ``status``, in words an invigilator understands."""
+    return TransitionRefused(
+        command, status.value,
+        action_label=ACTION_LABELS.get(command, ""), status_label=STATUS_LABELS[status],
+    )  # fmt: skip
+
+
 class AlertPending(Refused):
     code = "alert_pending"
     message = "Un signalement est en cours : attendez la décision du surveillant."
@@ -242,7 +267,7 @@ def apply(state: CandidateState, command: Command, now: float) -> tuple[Candidat
     """Apply ``command`` at ``now``: the new state (version + 1) and the event to publish."""
     target = TRANSITIONS.get((state.status, command.name))
     if target is None:
-        raise TransitionRefused(command.name, state.status.value)
+        raise refusal(command.name, state.status)
     changes, data = _effects(state, command, now)
     new = replace(state, status=target, version=state.version + 1, **changes)
     data = {"status": new.status.value, **data}

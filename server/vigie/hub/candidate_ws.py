@@ -32,7 +32,6 @@ from vigie.exceptions import (
     NotAuthenticated,
     RateLimited,
     Refused,
-    TransitionRefused,
     VigieError,
 )
 from vigie.hub.connection import Connection
@@ -215,7 +214,7 @@ class CandidateHandler:
         fields = await hub.live.candidate(self.session_id, self.candidate_id)
         state = state_from_hash(self.session_id, fields)
         if state.status is not Status.PRESENT:
-            raise TransitionRefused("start", state.status.value)
+            raise cand.refusal("start", state.status)
         locked_until = float(fields.get("locked_until") or 0)
         if locked_until > now:
             raise _locked(locked_until - now)
@@ -260,7 +259,7 @@ class CandidateHandler:
             return
         if number != state.question_number or state.status is not Status.IN_PROGRESS:
             if state.status is not Status.IN_PROGRESS:
-                raise TransitionRefused("answer", state.status.value)
+                raise cand.refusal("answer", state.status)
             raise OutOfOrder()
         if state.alert is not None:
             raise cand.AlertPending()

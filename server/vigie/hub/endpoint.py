@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from starlette.websockets import WebSocket
 
 from vigie import codec
-from vigie.exceptions import RateLimited, VigieError
+from vigie.exceptions import RateLimited, TransitionRefused, VigieError
 from vigie.hub.connection import Connection
 from vigie.hub.context import Hub
 
@@ -42,6 +42,8 @@ def error_frame(exc: VigieError, request_id: str | int | None) -> dict[str, Any]
         frame["id"] = request_id
     if isinstance(exc, RateLimited):
         frame["retry_after"] = round(exc.retry_after, 1)
+    if isinstance(exc, TransitionRefused):  # lets clients word it for their own screen
+        frame["command"], frame["status"] = exc.command, exc.status
     return frame
 
 
