@@ -45,6 +45,8 @@ class Options:
     """Boards confirm presence from then on (before it, joined candidates sit idle)."""
     end: float
     """No new action after it; boards then count what reached them."""
+    confirm_spread: float = 0.0
+    """Each board's first confirmation comes up to this many seconds after ``confirm_at``."""
     think: float = 20.0
     """Mean think time per question, seconds (exponential, clipped to 3x)."""
     p_alert: float = 0.01
@@ -321,7 +323,7 @@ async def _board_visit(
     lat, e2e, sent = m.lat, m.e2e, room.sent
     confirmed: set[int] = set()
     validations: list[tuple[float, int]] = []
-    next_confirm = opt.confirm_at
+    next_confirm = opt.confirm_at + rng.uniform(0.0, opt.confirm_spread)
     next_grant = opt.confirm_at + rng.expovariate(1 / opt.grant_every)
     next_overdue = opt.confirm_at + rng.uniform(0.5, 1.0) * opt.overdue_every
     final: int | None = None
