@@ -133,6 +133,7 @@ async def test_sessions_belong_to_their_school(api: Api) -> None:
         assert session["password"] and session["access_code"]
         listed = (await client.get("/api/sessions")).json()["sessions"]
         assert [s["number"] for s in listed] == [number] and "password" not in listed[0]
+        assert listed[0]["candidate_count"] == 0
         kit = (await client.get(f"/api/sessions/{number}")).json()
         assert kit["access_code"] == session["access_code"] and kit["candidate_count"] == 0
         assert error_code(await client.get(f"/api/sessions/{number + 1}")) == "session_not_found"

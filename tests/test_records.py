@@ -91,6 +91,8 @@ async def test_register_candidates_all_or_nothing(records: Records) -> None:
     assert roster["N'Diaye", date(2010, 6, 21)].extra_time == pytest.approx(0.33)
     assert not roster["Bonnet", date(2010, 6, 6)].eligible
     assert roster["Martin", date(2010, 2, 17)].eligible  # unknown eligibility lets them in
+    session = await records.get_session(number)
+    assert await records.candidate_counts(session.school_id) == {number: 4}
 
 
 async def test_a_bad_row_writes_nothing(records: Records) -> None:

@@ -156,7 +156,7 @@ _SCHEMAS: dict[str, Any] = {
             "status": {"enum": ["created", "finalized", "in_review", "published"]},
             "password": {**_STR, "description": "Invigilator kit (not in lists)."},
             "access_code": {**_STR, "description": "Invigilator kit (not in lists)."},
-            "candidate_count": {"type": "integer", "description": "GET /api/sessions/{n} only."},
+            "candidate_count": {"type": "integer", "description": "Registered candidates."},
         },
     },
     "NewCandidate": {

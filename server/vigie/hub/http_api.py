@@ -157,8 +157,12 @@ async def create_session(request: Request) -> Response:
 @api_endpoint
 async def list_sessions(request: Request) -> Response:
     school_id = await _admin_school(request)
-    sessions = await _records(request).list_sessions(school_id)
-    return JSONResponse({"sessions": [session_json(s) for s in sessions]})
+    records = _records(request)
+    sessions = await records.list_sessions(school_id)
+    counts = await records.candidate_counts(school_id)
+    return JSONResponse({
+        "sessions": [{**session_json(s), "candidate_count": counts.get(s.id, 0)} for s in sessions]
+    })  # fmt: skip
 
 
 @api_endpoint

@@ -44,9 +44,21 @@ class FieldErrors(InvalidInput):
 
     def __init__(self, fields: dict[str, str]) -> None:
         super().__init__(
-            "Champs invalides : " + "; ".join(f"{name} : {why}" for name, why in fields.items())
+            "Champs invalides : "
+            + "; ".join(f"{FIELD_LABELS.get(name, name)} : {why}" for name, why in fields.items())
         )
         self.fields = fields
+
+
+FIELD_LABELS = {
+    "email": "E-mail", "password": "Mot de passe", "starts_at": "Date et heure",
+    "date": "Date", "time": "Heure", "timezone": "Fuseau horaire", "room": "Salle",
+    "address": "Adresse", "examiner": "Examinateur", "last_name": "Nom",
+    "first_name": "Prénom", "birthdate": "Date de naissance",
+    "extra_time_percent": "Temps majoré (%)", "external_id": "Identifiant externe",
+    "eligible": "Éligibilité", "candidates": "Candidats",
+}  # fmt: skip
+"""How fields are named in messages for people; ``fields`` keeps the code names."""
 
 
 class InternalError(VigieError):

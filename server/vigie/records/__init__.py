@@ -19,7 +19,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, event, select, text
+from sqlalchemy import delete, event, func, select, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
@@ -248,6 +248,17 @@ class Records:
         )
         async with self._db() as db:
             return [SessionRecord.of(row) for row in await db.scalars(query)]
+
+    async def candidate_counts(self, school_id: int) -> dict[int, int]:
+        """Registered candidates per session of a school, in one query."""
+        query = (
+            select(CandidateRow.session_id, func.count())
+            .join(SessionRow, SessionRow.id == CandidateRow.session_id)
+            .where(SessionRow.school_id == school_id)
+            .group_by(CandidateRow.session_id)
+        )
+        async with self._db() as db:
+            return {session_id: count for session_id, count in await db.execute(query)}
 
     async def open_session_ids(self) -> list[int]:
         """Sessions candidates may still join: what a starting hub loads into the live store."""
