@@ -37,7 +37,9 @@ def test_public_view_never_shows_the_key_or_parameters() -> None:
     bank = load_bank()
     for q in bank.questions:
         view = bank.public(q.id)
-        assert set(view) == {"id", "competence", "type", "text", "options", "media"}
+        assert set(view) == {
+            "id", "competence", "competence_name", "type", "text", "options", "media"
+        }  # fmt: skip
         assert all(set(o) == {"id", "text"} for o in view["options"])
     with_media = Question(
         **{**_fields(question("m")), "media": {"kind": "image", "src": "x.png", "alt": "x"}}

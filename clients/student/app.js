@@ -3,7 +3,7 @@
 // textContent: names and question texts are never parsed as HTML.
 
 import { Connection } from "./connection.js";
-import { ALERT_CATEGORIES, COMPETENCES, ENDED, TYPE_HINTS, errorText } from "./messages.js";
+import { ALERT_CATEGORIES, ENDED, TYPE_HINTS, errorText } from "./messages.js";
 import { Countdown, formatRemaining, spokenRemaining } from "./timer.js";
 
 const $ = (id) => document.getElementById(id);
@@ -446,7 +446,7 @@ function renderQuestion(m) {
   $("progress").max = count;
   $("progress").value = m.question_number - 1;
   $("progress").setAttribute("aria-valuetext", `${m.question_number - 1} questions sur ${count} terminées`);
-  const name = COMPETENCES[q.competence];
+  const name = q.competence_name;
   $("competence").textContent = q.competence ? `Compétence ${q.competence}${name ? ` : ${name}` : ""}` : "";
   $("question-text").textContent = q.text;
   $("type-hint").textContent = TYPE_HINTS[q.type] || "";

@@ -71,6 +71,7 @@ class Question:
         return {
             "id": self.id,
             "competence": self.competence,
+            "competence_name": COMPETENCES[self.competence],
             "type": self.type,
             "text": self.text,
             "options": [{"id": o.id, "text": o.text} for o in self.options],
