@@ -218,12 +218,18 @@ async def client(url: str, path: str, *, binary: bool = False) -> AsyncIterator[
                 await c.close()
 
 
-async def joined_candidate(c: Client, roster: Roster, index: int) -> Message:
+async def joined_candidate(
+    c: Client, roster: Roster, index: int, *, resume_token: str | None = None
+) -> Message:
+    """Join as the roster's candidate ``index`` (with a page's token to resume alone)."""
     person = roster.candidates[index]
-    return await c.request({
+    message = {
         "type": "join", "session": roster.session_id, "last_name": person["last_name"],
         "first_name": person["first_name"], "birthdate": person["birthdate"],
-    })  # fmt: skip
+    }  # fmt: skip
+    if resume_token is not None:
+        message["resume_token"] = resume_token
+    return await c.request(message)
 
 
 async def logged_board(c: Client, roster: Roster) -> Message:

@@ -110,12 +110,7 @@ async def test_same_page_reconnects_alone_within_grace(hub: RunningHub, roster: 
             cid = first["candidate_id"]
         await board.expect(board_event("disconnect", cid))
         async with client(hub.ws_url, "/ws/candidate") as again:
-            person = roster.candidates[0]
-            await again.request({"type": "join", "session": roster.session_id,
-                                 "last_name": person["last_name"],
-                                 "first_name": person["first_name"],
-                                 "birthdate": person["birthdate"],
-                                 "resume_token": first["resume_token"]})  # fmt: skip
+            await joined_candidate(again, roster, 0, resume_token=first["resume_token"])
             resumed = await again.expect("resumed")
             assert resumed["deadline"] == first["deadline"]
             question = await again.expect("question")

@@ -19,7 +19,16 @@ import pytest
 import redis.asyncio as aioredis
 
 from conftest import UNIT
-from hubkit import Roster, answer_for, board_event, client, logged_board, started, wait_for
+from hubkit import (
+    Roster,
+    answer_for,
+    board_event,
+    client,
+    joined_candidate,
+    logged_board,
+    started,
+    wait_for,
+)
 from vigie.live import LiveStore
 from vigie.records import Records
 from vigie.registration import NewCandidate
@@ -147,12 +156,7 @@ async def test_events_cross_hubs_and_a_killed_hub_loses_nothing(
                 await wait_for(lambda: board_on_a.closed_code is not None, 10 * UNIT, "board cut")
             # The same page (its token) reconnects to hub B within its grace window.
             async with client(hub_b.url, "/ws/candidate") as again:
-                person = roster.candidates[0]
-                await again.request({"type": "join", "session": roster.session_id,
-                                     "last_name": person["last_name"],
-                                     "first_name": person["first_name"],
-                                     "birthdate": person["birthdate"],
-                                     "resume_token": first["resume_token"]})  # fmt: skip
+                await joined_candidate(again, roster, 0, resume_token=first["resume_token"])
                 resumed = await again.expect("resumed")
                 assert resumed["deadline"] == first["deadline"]
                 question = await again.expect("question")
