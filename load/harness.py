@@ -156,7 +156,9 @@ async def _work(
     if opt.redis_url and not relay:
         import redis.asyncio as aioredis
 
-        redis = aioredis.Redis.from_url(opt.redis_url)
+        # Boards read their final seq at once: wait for a connection (redis-py caps at 100).
+        pool = aioredis.BlockingConnectionPool.from_url(opt.redis_url, max_connections=20)
+        redis = aioredis.Redis(connection_pool=pool)
     if relay:
         from relay import relay_board as run_board
         from relay import relay_candidate as run_candidate
