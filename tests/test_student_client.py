@@ -419,7 +419,7 @@ async def test_a_second_page_takes_over_and_the_first_is_told(browser: Browser, 
         await expect(second.locator("#question-heading")).to_have_text(
             "Question 1 sur 32", timeout=WAIT
         )
-        await answer_current(first)  # the old page learns it no longer owns the test
+        # The old page is told at once, without any action of its own.
         await expect(
             first.get_by_role("heading", name="Votre test est ouvert sur une autre page")
         ).to_be_visible(timeout=WAIT)
