@@ -271,6 +271,25 @@ async def test_closed_page_and_silence_mark_disconnected(hub: RunningHub, roster
             await board.expect(board_event("reconnect", second["candidate_id"]), 10)
 
 
+async def test_heartbeats_keep_a_page_connected(hub: RunningHub, roster: Roster) -> None:
+    async with (
+        client(hub.ws_url, "/ws/invigilator") as board,
+        client(hub.ws_url, "/ws/candidate") as page,
+    ):
+        await logged_board(board, roster)
+        first = await started(page, board, roster, 0)
+        cid = first["candidate_id"]
+        # The page's own cadence (this hub times out after 1.5 s of silence): 3 s of beats.
+        for _ in range(12):
+            await page.send({"type": "heartbeat"})
+            await asyncio.sleep(0.25)
+        beats = await hub.hub.live.heartbeats(roster.session_id)
+        assert cid in beats and beats[cid] > first["deadline"] - 3 * 3600
+        assert not [m for m in board.history if board_event("disconnect", cid)(m)]
+        # Then silence: the sweep marks it.
+        await board.expect(board_event("disconnect", cid), timeout=10)
+
+
 async def test_bad_input_changes_nothing(hub: RunningHub, roster: Roster) -> None:
     async with (
         client(hub.ws_url, "/ws/invigilator") as board,

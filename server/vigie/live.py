@@ -378,6 +378,18 @@ class LiveStore:
             found = await pipe.execute()
         return [(sid, int(cid)) for sid, cids in zip(sessions, found, strict=True) for cid in cids]
 
+    async def heartbeat_batch(self, beats: Mapping[int, Mapping[int, float]]) -> None:
+        """Many heartbeats in one round trip: {session: {candidate: time received}}.
+
+        ``XX``: a candidate marked disconnected meanwhile is not brought back by a late beat.
+        """
+        async with self.client.pipeline(transaction=False) as pipe:
+            for session_id, candidates in beats.items():
+                pipe.zadd(
+                    f"{tag(session_id)}:hb", {str(c): t for c, t in candidates.items()}, xx=True
+                )
+            await pipe.execute()
+
     async def add_heartbeat(self, session_id: int, candidate_id: int, now: float) -> None:
         """Count a candidate as connected (the sweep watches only connected candidates)."""
         await self.client.zadd(f"{tag(session_id)}:hb", {str(candidate_id): now})

@@ -32,7 +32,7 @@ from vigie.hub.candidate_ws import CandidateHandler
 from vigie.hub.context import Hub
 from vigie.hub.endpoint import serve_socket
 from vigie.hub.fanout import Fanout
-from vigie.hub.presence import sweep_forever
+from vigie.hub.presence import Heartbeats, sweep_forever
 from vigie.live import LiveStore
 from vigie.records import Records
 from vigie.redis_server import resolve_url
@@ -66,13 +66,18 @@ def create_app(config: Config) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         config.var_dir.mkdir(parents=True, exist_ok=True)
         url, embedded = resolve_url(config.redis_url, config.var_dir)
-        client = aioredis.Redis.from_url(url, health_check_interval=30)
+        # Thousands of sockets share a bounded pool: a command waits for a free connection
+        # rather than failing ("Too many connections") under a burst.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=64, timeout=10, health_check_interval=30
+        )
+        client = aioredis.Redis(connection_pool=pool)
         records = Records(config.sqlalchemy_url)
         await records.migrate()
         live = LiveStore(client, stream_maxlen=config.stream_maxlen)
         fanout = Fanout(client, live)
         fanout.start()
-        hub = Hub(config, live, fanout, load_bank(), records)
+        hub = Hub(config, live, fanout, load_bank(), records, heartbeats=Heartbeats())
         app.state.hub, app.state.live, app.state.records = hub, live, records
         stop_sweep = asyncio.Event()
         sweep = asyncio.get_running_loop().create_task(sweep_forever(hub, stop_sweep))
@@ -112,6 +117,7 @@ def uvicorn_config(app: Starlette, host: str, port: int) -> uvicorn.Config:
         port=port,
         ws_max_size=codec.MAX_FRAME,  # larger frames close with 1009
         ws_per_message_deflate=False,  # small frames; deflate state costs ~64 KB/connection
+        ws_ping_interval=None,  # candidates heartbeat and boards get presence every 5 s
         lifespan="on",
         log_level="warning",
         access_log=False,

@@ -78,7 +78,7 @@ class BoardHandler:
         await live.check_rate_limit("board", self.address, now, LOGIN_FAILURES, LOGIN_WINDOW)
         session_id = message["session"]
         try:
-            meta = await hub.session_meta(session_id)
+            meta = await hub.cached_meta(session_id)
         except VigieError:
             await live.count_failure("board", self.address, now, LOGIN_WINDOW)
             raise WrongPassword() from None
@@ -245,7 +245,7 @@ class BoardHandler:
         return {"seq": seq}
 
     async def _do_reveal_access_code(self, _: dict[str, Any]) -> dict[str, Any]:
-        meta = await self.hub.session_meta(self.session_id)
+        meta = await self.hub.cached_meta(self.session_id)
         return {"access_code": meta["access_code"]}
 
     async def closed(self) -> None:

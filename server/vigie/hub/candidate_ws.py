@@ -134,7 +134,7 @@ class CandidateHandler:
         await hub.live.check_rate_limit("join", self.address, now, JOIN_FAILURES_PER_MINUTE, 60)
         session_id = message["session"]
         try:
-            meta = await hub.session_meta(session_id)
+            meta = await hub.cached_meta(session_id)
             roster = await hub.live.roster(session_id)
             wanted = Identity(message["last_name"], message["first_name"], birthdate)
             candidate_id = match_identity(wanted, ((e.identity, cid) for cid, e in roster.items()))
@@ -218,7 +218,7 @@ class CandidateHandler:
         locked_until = float(fields.get("locked_until") or 0)
         if locked_until > now:
             raise _locked(locked_until - now)
-        meta = await hub.session_meta(self.session_id)
+        meta = await hub.cached_meta(self.session_id)
         typed = message["access_code"].strip().upper().encode()
         if not hmac.compare_digest(typed, meta["access_code"].encode()):
             if await hub.live.code_failure(self.session_id, self.candidate_id, now):
@@ -235,10 +235,11 @@ class CandidateHandler:
         extra = {"cat": json.dumps(cat.to_dict()), "question": question_id or "",
                  "token": _token_hash(token), "conn": self.conn_id}  # fmt: skip
         applied = await self._execute(state, cand.Start(), now, extra=extra, heartbeat="set")
-        await hub.live.mark_first_start(self.session_id, now)
+        if first is None:  # the session's first start opens the 24 h entry window
+            await hub.live.mark_first_start(self.session_id, now)
         self._reply(message, {"type": "started", "resume_token": token,
                               "started_at": now, "deadline": applied.state.deadline})  # fmt: skip
-        await self._send_question()
+        await self._send_question((applied.state, question_id or ""))
 
     async def _answer(self, message: dict[str, Any]) -> None:
         hub, now = self.hub, self.hub.now()
@@ -320,7 +321,7 @@ class CandidateHandler:
         if now - self.last_heartbeat < 1.0:
             return  # a page sending faster than its 5 s beat costs no Redis write
         self.last_heartbeat = now
-        await self.hub.live.heartbeat(self.session_id, self.candidate_id, now)
+        self.hub.heartbeats.beat(self.session_id, self.candidate_id, now)
 
     async def _send_question(self, known: tuple[cand.CandidateState, str] | None = None) -> None:
         """Send the current question; ``known`` (state, question id) saves a read when the
@@ -408,14 +409,20 @@ class CandidateHandler:
             return
         hub = self.hub
         hub.fanout.remove(self.session_id, self, self.candidate_id)
-        try:
-            state = await self._state()
-            if state.status is Status.IN_PROGRESS:
-                # A closed page is disconnected at once (DESIGN.md "Presence by heartbeat").
-                await self._execute(state, cand.Disconnect(reason="closed"), hub.now(),
-                                    heartbeat="del", conn_guard=self.conn_id)  # fmt: skip
-        except Exception:  # the store may be unreachable while the hub stops
-            log.warning("could not mark a closed page disconnected", exc_info=True)
+        hub.heartbeats.forget(self.session_id, self.candidate_id)
+        for _ in range(3):  # a board may change the candidate at the same moment: read again
+            try:
+                state = await self._state()
+                if state.status is Status.IN_PROGRESS:
+                    # A closed page is disconnected at once (DESIGN.md "Presence by heartbeat").
+                    await self._execute(state, cand.Disconnect(reason="closed"), hub.now(),
+                                        heartbeat="del", conn_guard=self.conn_id)  # fmt: skip
+                return
+            except Conflict:
+                continue
+            except Exception:  # the store may be unreachable while the hub stops
+                log.warning("could not mark a closed page disconnected", exc_info=True)
+                return
 
 
 def _locked(retry_after: float) -> RateLimited:

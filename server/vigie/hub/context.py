@@ -26,10 +26,26 @@ class Hub:
     records: Records | None = None
     clock: Callable[[], float] = time.time
     """The server owns the clock (DESIGN.md): every ``now`` of the core comes from here."""
-    extras: dict[str, Any] = field(default_factory=dict)
+    heartbeats: Any = None
+    """This hub's ``presence.Heartbeats`` buffer (set by the app)."""
+    meta_cache: dict[int, tuple[float, dict[str, str]]] = field(default_factory=dict)
 
     def now(self) -> float:
         return self.clock()
+
+    async def cached_meta(self, session_id: int, max_age: float = 2.0) -> dict[str, str]:
+        """The session's meta as read at most ``max_age`` seconds ago: its password, access
+        code and epoch do not change during a session, so a burst of 20 starts or logins
+        reads it once."""
+        now = self.now()
+        cached = self.meta_cache.get(session_id)
+        if cached is not None and now - cached[0] <= max_age:
+            return cached[1]
+        meta = await self.session_meta(session_id)
+        if len(self.meta_cache) > 10_000:
+            self.meta_cache.clear()
+        self.meta_cache[session_id] = (now, meta)
+        return meta
 
     async def session_meta(self, session_id: int) -> dict[str, str]:
         """The live meta of a session, loading it from the records if Redis lost it."""

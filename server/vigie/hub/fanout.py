@@ -72,6 +72,9 @@ class Fanout:
         self.pubsub: Any = client.pubsub()
         self.sessions: dict[int, _Session] = {}
         self._ready = asyncio.Event()
+        self._subscribing = asyncio.Lock()
+        """redis-py opens the pub/sub connection lazily without a lock: two first
+        subscriptions at once could lose one."""
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
@@ -116,7 +119,8 @@ class Fanout:
             session = self.sessions[session_id] = _Session()
             meta = await self.store.meta(session_id)
             session.epoch = meta["epoch"] if meta else ""
-            await self.pubsub.subscribe(live.channel(session_id))
+            async with self._subscribing:
+                await self.pubsub.subscribe(live.channel(session_id))
             self._ready.set()
         # Events published before the confirmation may not reach us: wait for it, so that a
         # snapshot read afterwards plus the live events leave no hole.

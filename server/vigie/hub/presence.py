@@ -18,6 +18,30 @@ from vigie.hub.context import Hub
 log = logging.getLogger(__name__)
 
 
+class Heartbeats:
+    """Heartbeats received by this hub, written to Redis together once a second.
+
+    Each beat keeps the time it was received, so silence is measured from the page's
+    last beat, not from the write: a beat costs no round trip of its own, and at 5,000
+    candidates the hub makes one pipelined write a second instead of 1,000.
+    """
+
+    def __init__(self) -> None:
+        self.pending: dict[int, dict[int, float]] = {}
+
+    def beat(self, session_id: int, candidate_id: int, now: float) -> None:
+        self.pending.setdefault(session_id, {})[candidate_id] = now
+
+    def forget(self, session_id: int, candidate_id: int) -> None:
+        """A page that leaves must not be kept alive by a beat still waiting here."""
+        self.pending.get(session_id, {}).pop(candidate_id, None)
+
+    async def flush(self, hub: Hub) -> None:
+        beats, self.pending = self.pending, {}
+        if beats:
+            await hub.live.heartbeat_batch(beats)
+
+
 async def sweep_once(hub: Hub) -> int:
     """Mark every silent candidate disconnected; return how many this hub marked."""
     now = hub.now()
@@ -50,6 +74,7 @@ async def sweep_forever(hub: Hub, stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), hub.config.sweep_interval)
             return
         try:
+            await hub.heartbeats.flush(hub)
             await sweep_once(hub)
         except Exception:
             log.exception("presence sweep failed; retrying")
