@@ -118,6 +118,7 @@ def uvicorn_config(app: Starlette, host: str, port: int) -> uvicorn.Config:
         ws_max_size=codec.MAX_FRAME,  # larger frames close with 1009
         ws_per_message_deflate=False,  # small frames; deflate state costs ~64 KB/connection
         ws_ping_interval=None,  # candidates heartbeat and boards get presence every 5 s
+        ws="websockets-sansio",  # ~7 KB less per idle connection than the legacy protocol
         lifespan="on",
         log_level="warning",
         access_log=False,

@@ -1,8 +1,11 @@
-"""One WebSocket connection's outbound side: a bounded queue and its own sender task.
+"""One WebSocket connection's outbound side: a bounded buffer and its own sender task.
 
-A client that stops reading fills only its own queue; past the bound it is closed (1008
+A client that stops reading fills only its own buffer; past the bound it is closed (1008
 would blame the client's content, so 1013 "try again later") and recovers on reconnect,
 while every other connection keeps flowing (DESIGN.md "Slow consumers never stall the hub").
+
+The sender task exists only while frames wait: an idle connection holds no task and no
+buffer, which keeps thousands of idle candidate pages cheap (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,62 +24,84 @@ from vigie.codec import Codec
 log = logging.getLogger(__name__)
 
 CLOSE_TOO_SLOW = 1013
-_CLOSE = object()
+
+
+class _Close:
+    """The last item of a buffer: close the socket with ``code`` once the rest is sent."""
+
+    __slots__ = ("code",)
+
+    def __init__(self, code: int) -> None:
+        self.code = code
 
 
 class Connection:
     """Sends frames in order without ever making the caller wait."""
 
-    __slots__ = ("closed", "codec", "queue", "sender", "websocket")
+    __slots__ = ("closed", "codec", "frames", "limit", "sender", "websocket")
 
-    def __init__(self, websocket: WebSocket, codec: Codec, maxsize: int) -> None:
+    def __init__(self, websocket: WebSocket, codec: Codec, limit: int) -> None:
         self.websocket = websocket
         self.codec = codec
-        self.queue: asyncio.Queue[Any] = asyncio.Queue(maxsize)
+        self.limit = limit
+        self.frames: deque[str | bytes | _Close] | None = None
+        self.sender: asyncio.Task[None] | None = None
         self.closed = False
-        self.sender = asyncio.get_running_loop().create_task(self._send_loop())
 
     def send(self, message: Mapping[str, Any]) -> None:
         self.send_frame(self.codec.encode(message))
 
     def send_frame(self, frame: str | bytes) -> None:
-        """Queue an encoded frame; drop the connection if it is too far behind."""
+        """Buffer an encoded frame; drop the connection if it is too far behind."""
         if self.closed:
             return
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
-            log.warning("dropping a connection whose outbound queue is full")
+        if self.frames is None:
+            self.frames = deque()
+        if len(self.frames) >= self.limit:
+            log.warning("dropping a connection whose outbound buffer is full")
             self.closed = True
-            self.sender.cancel()  # it may be stuck in a send the peer never reads
+            self.frames.clear()
+            if self.sender is not None:
+                self.sender.cancel()  # it may be stuck in a send the peer never reads
             self.sender = asyncio.get_running_loop().create_task(self._abort(CLOSE_TOO_SLOW))
+            return
+        self.frames.append(frame)
+        self._wake()
 
     async def send_frame_waiting(self, frame: str | bytes, patience: float = 30.0) -> None:
-        """Queue a frame of a long burst (a replay), waiting for room as the sender drains;
+        """Buffer a frame of a long burst (a replay), waiting for room as the sender drains;
         a peer that reads nothing for ``patience`` seconds is dropped as too slow."""
-        if self.closed:
-            return
-        try:
-            await asyncio.wait_for(self.queue.put(frame), patience)
-        except TimeoutError:
-            self.send_frame(frame)  # still full: this drops the connection
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + patience
+        while self.frames is not None and len(self.frames) >= self.limit:
+            if self.closed or loop.time() > give_up:
+                break
+            await asyncio.sleep(0.005)  # a replay is rare: polling beats a wakeup per frame
+        self.send_frame(frame)
 
     def close(self, code: int = 1000) -> None:
-        """Close after what is queued, or at once when the queue is full."""
+        """Close after what is buffered."""
         if self.closed:
             return
         self.closed = True
-        while self.queue.full():
-            self.queue.get_nowait()
-        self.queue.put_nowait((_CLOSE, code))
+        if self.frames is None:
+            self.frames = deque()
+        self.frames.append(_Close(code))
+        self._wake()
 
-    async def _send_loop(self) -> None:
+    def _wake(self) -> None:
+        if self.sender is None:
+            self.sender = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
         ws = self.websocket
+        frames = self.frames
+        assert frames is not None
         try:
-            while True:
-                frame = await self.queue.get()
-                if isinstance(frame, tuple):
-                    await ws.close(frame[1])
+            while frames:
+                frame = frames.popleft()
+                if isinstance(frame, _Close):
+                    await ws.close(frame.code)
                     return
                 if isinstance(frame, bytes):
                     await ws.send_bytes(frame)
@@ -86,6 +112,11 @@ class Connection:
             if ws.application_state is WebSocketState.CONNECTED:
                 with contextlib.suppress(Exception):
                     await ws.close(1011)
+        finally:
+            if self.sender is asyncio.current_task():
+                self.sender = None
+                if not frames and self.frames is frames:
+                    self.frames = None  # an idle connection keeps no buffer
 
     async def _abort(self, code: int) -> None:
         # The close handshake cannot complete through a full socket; the server's close
@@ -96,6 +127,8 @@ class Connection:
     async def finish(self) -> None:
         """Stop the sender once the connection's receive loop has ended."""
         self.closed = True
-        self.sender.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await self.sender
+        sender, self.sender = self.sender, None
+        if sender is not None:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await sender
