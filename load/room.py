@@ -223,6 +223,8 @@ async def _candidate_visit(
             plan.last_hb, next_hb = now, now + HEARTBEAT
         if now >= next_act:
             next_act = NEVER
+            if act in ("start", "answer", "alert"):
+                plan.last_hb = now  # any message proves the page is alive, like a heartbeat
             if act == "start":
                 room.sent[cid] = ("start", now)
                 await ws.send(pack({"type": "start", "access_code": room.access_code}))

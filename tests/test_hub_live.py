@@ -267,8 +267,13 @@ async def test_closed_page_and_silence_mark_disconnected(hub: RunningHub, roster
             # no heartbeat at all: the sweep (timeout 1.5 s in this hub) marks it
             event = await board.expect(board_event("disconnect", second["candidate_id"]), 10)
             assert event["event"]["reason"] == "silent"
-            # the page is still here: it is healed on the next push without any action
+            # it stays disconnected (no flapping) until the page shows it is alive
+            await silent.send({"type": "heartbeat"})
             await board.expect(board_event("reconnect", second["candidate_id"]), 10)
+            kinds = [m["event"]["type"] for m in board.history if m.get("type") == "event"
+                     and m["event"].get("candidate_id") == second["candidate_id"]]  # fmt: skip
+            assert kinds[-2:] == ["disconnect", "reconnect"]
+            assert kinds.count("disconnect") == 1
 
 
 async def test_heartbeats_keep_a_page_connected(hub: RunningHub, roster: Roster) -> None:

@@ -21,7 +21,8 @@ class Config:
     public_url: str = "http://127.0.0.1:8000"
     heartbeat_timeout: float = 12.0
     """Seconds of silence before a candidate is marked disconnected (DESIGN.md: 12 s)."""
-    sweep_interval: float = 1.0
+    sweep_interval: float = 0.5
+    """Seconds between presence sweeps: silence shows within 12 to 12.5 s."""
     resume_grace: float = 60.0
     """Seconds during which the same page may reconnect alone with its resume token."""
     stream_maxlen: int = 10_000
@@ -62,7 +63,7 @@ def from_env(environ: dict[str, str] | None = None) -> Config:
         port=port,
         public_url=env.get("VIGIE_PUBLIC_URL", f"http://{host}:{port}"),
         heartbeat_timeout=float(env.get("VIGIE_HEARTBEAT_TIMEOUT", "12")),
-        sweep_interval=float(env.get("VIGIE_SWEEP_INTERVAL", "1")),
+        sweep_interval=float(env.get("VIGIE_SWEEP_INTERVAL", "0.5")),
         resume_grace=float(env.get("VIGIE_RESUME_GRACE", "60")),
         secret_key=env.get("VIGIE_SECRET_KEY", ""),
     )

@@ -11,7 +11,9 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator
+import os
+import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import redis.asyncio as aioredis
@@ -40,6 +42,10 @@ from vigie.redis_server import resolve_url
 log = logging.getLogger(__name__)
 
 CLIENTS = PROJECT_ROOT / "clients"
+GC_THRESHOLDS = (10_000, 50, 100)
+"""Thousands of connections make a full collection last 100-300 ms (measured with
+VIGIE_GC_LOG=1 under `make bench`): collect young objects in larger batches and the old
+generations far less often (docs/performance.md)."""
 
 
 async def candidate_socket(websocket: WebSocket) -> None:
@@ -54,6 +60,22 @@ async def health(request: Request) -> Response:
     hub: Hub = request.app.state.hub
     await hub.live.client.ping()
     return JSONResponse({"status": "ok", "server_time": hub.now()})
+
+
+def _log_gc_pauses() -> Callable[[str, dict[str, int]], None]:
+    """A gc callback logging collections longer than 5 ms (diagnostics: VIGIE_GC_LOG=1)."""
+    began = [0.0]
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            began[0] = time.perf_counter()
+            return
+        pause = (time.perf_counter() - began[0]) * 1000
+        if pause > 5:
+            log.warning("gc generation %s: %.1f ms, %s collected",
+                        info["generation"], pause, info["collected"])  # fmt: skip
+
+    return callback
 
 
 def _static(folder: Path) -> StaticFiles:
@@ -85,6 +107,9 @@ def create_app(config: Config) -> Starlette:
         # out of the collector's generations so its pauses stay short under load.
         gc.collect()
         gc.freeze()
+        gc.set_threshold(*GC_THRESHOLDS)
+        if os.environ.get("VIGIE_GC_LOG"):
+            gc.callbacks.append(_log_gc_pauses())
         try:
             yield
         finally:

@@ -100,6 +100,7 @@ class CandidateHandler:
         self.lock = asyncio.Lock()
         self.tasks: set[asyncio.Task[None]] = set()
         self.last_heartbeat = 0.0
+        self.silenced = False
 
     # --- messages from the page ------------------------------------------------------
 
@@ -110,8 +111,8 @@ class CandidateHandler:
             return
         if not self.candidate_id:
             raise NotJoined()
+        await self._alive()
         if kind == "heartbeat":
-            await self._heartbeat()
             return
         async with self.lock:
             handler = {"start": self._start, "answer": self._answer, "alert": self._alert}[kind]
@@ -316,10 +317,16 @@ class CandidateHandler:
             reply["id"] = message["id"]
         self.conn.send(reply)
 
-    async def _heartbeat(self) -> None:
+    async def _alive(self) -> None:
+        """Any message from the page proves it is there: it counts as a heartbeat, and a page
+        the sweep marked silent reconnects by itself (a brief ``reconnect`` on the board)."""
+        if self.silenced:
+            self.silenced = False
+            async with self.lock:
+                await self._heal()
         now = self.hub.now()
         if now - self.last_heartbeat < 1.0:
-            return  # a page sending faster than its 5 s beat costs no Redis write
+            return  # a page sending faster than its 5 s beat costs nothing more
         self.last_heartbeat = now
         self.hub.heartbeats.beat(self.session_id, self.candidate_id, now)
 
@@ -391,14 +398,19 @@ class CandidateHandler:
         return await self.hub.live.state(self.session_id, self.candidate_id)
 
     async def _check_owner(self, event: dict[str, Any]) -> None:
-        """After a disconnect: a replaced page closes; a page the sweep thought silent but
-        that is still here is the same page, so it reconnects by itself."""
+        """After a disconnect: a replaced page closes; a page the sweep found silent stays
+        disconnected until it proves it is alive (its next message), so a stalled page is
+        shown once, not flapping."""
         fields = await self.hub.live.candidate(self.session_id, self.candidate_id)
         if fields.get("conn") != self.conn_id:
             self._replaced()
-            return
+        elif event.get("reason") == "silent":
+            self.silenced = True
+
+    async def _heal(self) -> None:
+        fields = await self.hub.live.candidate(self.session_id, self.candidate_id)
         state = state_from_hash(self.session_id, fields)
-        if event.get("reason") == "silent" and state.status is Status.DISCONNECTED:
+        if fields.get("conn") == self.conn_id and state.status is Status.DISCONNECTED:
             await self._execute(state, cand.Reconnect(), self.hub.now(), heartbeat="set",
                                 conn_guard=self.conn_id)  # fmt: skip
 

@@ -42,25 +42,35 @@ class Heartbeats:
             await hub.live.heartbeat_batch(beats)
 
 
+SWEEP_CONCURRENCY = 32
+
+
 async def sweep_once(hub: Hub) -> int:
     """Mark every silent candidate disconnected; return how many this hub marked."""
-    now = hub.now()
-    threshold = now - hub.config.heartbeat_timeout
-    marked = 0
-    for session_id, candidate_id in await hub.live.stale(threshold):
-        try:
-            state = await hub.live.state(session_id, candidate_id)
-            if state.status is not cand.Status.IN_PROGRESS:
-                await hub.live.drop_heartbeat(session_id, candidate_id)
-                continue
-            applied = await hub.live.execute(
-                state, cand.Disconnect(reason="silent"), now,
-                heartbeat="del", stale_before=threshold,
-            )  # fmt: skip
-            marked += applied.event is not None
-        except VigieError:
-            continue  # another hub or the candidate acted first
-    return marked
+    threshold = hub.now() - hub.config.heartbeat_timeout
+    stale = await hub.live.stale(threshold)
+    if not stale:
+        return 0
+    # Candidates go silent together when a room's network fails: mark them concurrently, so
+    # the last of them is not shown late (each mark is two round trips).
+    limit = asyncio.Semaphore(SWEEP_CONCURRENCY)
+
+    async def mark(session_id: int, candidate_id: int) -> bool:
+        async with limit:
+            try:
+                state = await hub.live.state(session_id, candidate_id)
+                if state.status is not cand.Status.IN_PROGRESS:
+                    await hub.live.drop_heartbeat(session_id, candidate_id)
+                    return False
+                applied = await hub.live.execute(
+                    state, cand.Disconnect(reason="silent"), hub.now(),
+                    heartbeat="del", stale_before=threshold,
+                )  # fmt: skip
+                return applied.event is not None
+            except VigieError:
+                return False  # another hub or the candidate acted first
+
+    return sum(await asyncio.gather(*(mark(sid, cid) for sid, cid in stale)))
 
 
 async def sweep_forever(hub: Hub, stop: asyncio.Event) -> None:
