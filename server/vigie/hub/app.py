@@ -130,6 +130,7 @@ def create_app(config: Config) -> Starlette:
         Route("/surveillant", lambda _: RedirectResponse("/surveillant/")),
         Mount("/surveillant", _static(CLIENTS / "invigilator"), name="invigilator"),
         Mount("/admin", _static(CLIENTS / "admin"), name="admin"),
+        Mount("/common", _static(CLIENTS / "common"), name="common"),
         Mount("/", _static(CLIENTS / "student"), name="student"),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
