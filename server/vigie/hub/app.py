@@ -79,8 +79,8 @@ def _log_gc_pauses() -> Callable[[str, dict[str, int]], None]:
 
 
 def _static(folder: Path) -> StaticFiles:
-    folder.mkdir(parents=True, exist_ok=True)
-    return StaticFiles(directory=folder, html=True)
+    # check_dir=False: the hub never writes into its install (it may be read-only).
+    return StaticFiles(directory=folder, html=True, check_dir=False)
 
 
 def create_app(config: Config) -> Starlette:
