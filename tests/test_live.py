@@ -347,7 +347,7 @@ async def test_the_connection_guard(store: LiveStore, sid: int) -> None:
 async def test_the_stale_guard_of_the_sweep(store: LiveStore, sid: int) -> None:
     state = await started(store, sid)  # heartbeat set at T0 + 60
     assert (await store.heartbeats(sid))[1] == T0 + 60
-    await store.heartbeat(sid, 1, T0 + 100)
+    await store.heartbeat_batch({sid: {1: T0 + 100}})
     before = await store.candidate(sid, 1)
     # Another hub saw a heartbeat after the sweep's cut-off: the sweep changes nothing.
     fresh = await store.execute(state, Disconnect("silent"), T0 + 105, stale_before=T0 + 100)
@@ -379,8 +379,7 @@ async def test_the_stale_guard_without_a_heartbeat_changes_nothing(
 async def test_heartbeats_and_stale(store: LiveStore, sid: int) -> None:
     for cid in (1, 2):
         await started(store, sid, cid)
-    await store.heartbeat(sid, 1, T0 + 200)
-    await store.heartbeat(sid, 3, T0 + 200)  # not connected: not added
+    await store.heartbeat_batch({sid: {1: T0 + 200, 3: T0 + 200}})  # 3 is not connected
     assert await store.heartbeats(sid) == {1: T0 + 200, 2: T0 + 60}
     found = [pair for pair in await store.stale(T0 + 100) if pair[0] == sid]
     assert found == [(sid, 2)]

@@ -25,7 +25,7 @@ SUBPROTOCOLS = (JSON, MSGPACK)
 MAX_FRAME = 64 * 1024
 """Frames above this are refused with close code 1009 (message too big)."""
 
-Kind = Literal["str", "int", "num", "bool", "any", "list", "answer"]
+Kind = Literal["str", "int", "num", "bool", "list", "answer"]
 _SURROGATE = re.compile("[\ud800-\udfff]")
 """JSON may escape a lone surrogate (``"\\ud800"``): such a string cannot be re-encoded."""
 
@@ -45,9 +45,6 @@ _CHECKS: dict[str, Any] = {
     "answer": lambda v: (
         _is_text(v, 1000)
         or (isinstance(v, list) and len(v) <= 20 and all(_is_text(i, 200) for i in v))
-    ),
-    "any": lambda v: (
-        v is None or _is_text(v, MAX_FRAME) or isinstance(v, int | float | bool | list)
     ),
 }
 

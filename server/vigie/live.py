@@ -366,9 +366,6 @@ class LiveStore:
 
     # --- presence ---------------------------------------------------------------------
 
-    async def heartbeat(self, session_id: int, candidate_id: int, now: float) -> None:
-        await self.client.zadd(f"{tag(session_id)}:hb", {str(candidate_id): now}, xx=True)
-
     async def stale(self, before: float) -> list[tuple[int, int]]:
         """(session, candidate) pairs whose last heartbeat is older than ``before``."""
         sessions = [int(s) for s in await self.client.smembers("live:sessions")]
