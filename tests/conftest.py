@@ -65,16 +65,12 @@ async def redis_client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
     (tests use random session numbers, so they never touch each other's keys)."""
     client = aioredis.Redis.from_url(redis_url)
     keys_before = {key async for key in client.scan_iter(match="*")}
-    live_before = await client.smembers("live:sessions")
     try:
         yield client
     finally:
         created = {key async for key in client.scan_iter(match="*")} - keys_before
         if created:
             await client.delete(*created)
-        added = await client.smembers("live:sessions") - live_before
-        if added:
-            await client.srem("live:sessions", *added)
         await client.aclose()
 
 

@@ -189,8 +189,13 @@ async def test_three_hubs_sweep_a_silent_candidate_once(
     with hub_processes(3, tmp_path, redis_url) as (hub_a, hub_b, hub_c):
         for hub in (hub_a, hub_b, hub_c):
             await hub.ready()
-        async with client(hub_a.url, "/ws/invigilator") as board:
+        # A board on A and one on B: both hubs serve the session, so both sweep it.
+        async with (
+            client(hub_a.url, "/ws/invigilator") as board,
+            client(hub_b.url, "/ws/invigilator") as other_board,
+        ):
             await logged_board(board, roster)
+            await logged_board(other_board, roster)
             async with client(hub_c.url, "/ws/candidate") as page:
                 first = await started(page, board, roster, 1)
                 cid = first["candidate_id"]
@@ -199,6 +204,7 @@ async def test_three_hubs_sweep_a_silent_candidate_once(
                 try:
                     event = await board.expect(board_event("disconnect", cid), timeout=15)
                     assert event["event"]["reason"] == "silent"
+                    await other_board.expect(board_event("disconnect", cid), timeout=15)
                     # The disconnect removed it from the heartbeat set in the same script:
                     # no later sweep of any hub can find it again.
                     assert cid not in await live.heartbeats(roster.session_id)

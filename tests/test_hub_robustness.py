@@ -143,7 +143,6 @@ def fuzz_target(
         keys = server.keys(f"{tag(roster.session_id)}*") + server.keys("rl:*")
         if keys:
             server.delete(*keys)
-        server.srem("live:sessions", str(roster.session_id))
 
 
 scalars = st.one_of(

@@ -12,7 +12,6 @@ sessions spread across a Redis Cluster unchanged (DESIGN.md "One session, one sh
     {s:N}:incidents     list: msgpack incidents recorded by the invigilators
     {s:N}:log           stream: the session's ordered events, id ``<seq>-1``, field ``p``
     {s:N}:ch            pub/sub channel: ``<seq>|<epoch>|<msgpack event>``
-    live:sessions       set: sessions loaded in Redis, walked by the presence sweep
     rl:<scope>:<key>    sorted set: attempts for a rate limit (passwords, joins)
 
 A state change is ONE script (``_APPLY``): check the candidate's version, write the state
@@ -217,7 +216,6 @@ class LiveStore:
             for key, value in meta.items():
                 pipe.hsetnx(f"{t}:meta", key, value)
             pipe.hset(f"{t}:meta", "status", info.status)
-            pipe.sadd("live:sessions", str(info.session_id))
             await pipe.execute()
         await self.add_candidates(info.session_id, roster)
 
@@ -258,10 +256,6 @@ class LiveStore:
     async def roster(self, session_id: int) -> dict[int, RosterEntry]:
         raw = await self.client.hgetall(f"{tag(session_id)}:roster")
         return {int(cid): _roster_entry(int(cid), value) for cid, value in raw.items()}
-
-    async def unload_session(self, session_id: int) -> None:
-        """After finalization the records hold the truth; the live keys may go."""
-        await self.client.srem("live:sessions", str(session_id))
 
     # --- candidates -------------------------------------------------------------------
 
@@ -366,9 +360,12 @@ class LiveStore:
 
     # --- presence ---------------------------------------------------------------------
 
-    async def stale(self, before: float) -> list[tuple[int, int]]:
-        """(session, candidate) pairs whose last heartbeat is older than ``before``."""
-        sessions = [int(s) for s in await self.client.smembers("live:sessions")]
+    async def stale(self, sessions: Iterable[int], before: float) -> list[tuple[int, int]]:
+        """(session, candidate) pairs of ``sessions`` whose last heartbeat is older than
+        ``before``."""
+        sessions = list(sessions)
+        if not sessions:
+            return []
         async with self.client.pipeline(transaction=False) as pipe:
             for sid in sessions:
                 pipe.zrangebyscore(f"{tag(sid)}:hb", "-inf", f"({before!r}")

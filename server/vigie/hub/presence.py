@@ -48,7 +48,10 @@ SWEEP_CONCURRENCY = 32
 async def sweep_once(hub: Hub) -> int:
     """Mark every silent candidate disconnected; return how many this hub marked."""
     threshold = hub.now() - hub.config.heartbeat_timeout
-    stale = await hub.live.stale(threshold)
+    # Each hub sweeps the sessions it serves (a board or a page of theirs is connected here):
+    # the cost follows the hub's own load, not every session ever planned. A session whose
+    # pages all lost their hub is swept by the hub they reconnect to, or the board's hub.
+    stale = await hub.live.stale(list(hub.fanout.sessions), threshold)
     if not stale:
         return 0
     # Candidates go silent together when a room's network fails: mark them concurrently, so
