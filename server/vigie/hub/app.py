@@ -34,7 +34,7 @@ from vigie.hub.candidate_ws import CandidateHandler
 from vigie.hub.context import Hub
 from vigie.hub.endpoint import serve_socket
 from vigie.hub.fanout import Fanout
-from vigie.hub.presence import Heartbeats, sweep_forever
+from vigie.hub.presence import sweep_forever
 from vigie.live import LiveStore
 from vigie.records import Records
 from vigie.redis_server import resolve_url
@@ -99,7 +99,7 @@ def create_app(config: Config) -> Starlette:
         live = LiveStore(client, stream_maxlen=config.stream_maxlen)
         fanout = Fanout(client, live)
         fanout.start()
-        hub = Hub(config, live, fanout, load_bank(), records, heartbeats=Heartbeats())
+        hub = Hub(config, live, fanout, load_bank(), records)
         app.state.hub, app.state.live, app.state.records = hub, live, records
         stop_sweep = asyncio.Event()
         sweep = asyncio.get_running_loop().create_task(sweep_forever(hub, stop_sweep))

@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from vigie.config import Config
 from vigie.core.adaptive import Bank
 from vigie.exceptions import NotFound
 from vigie.hub.fanout import Fanout
+from vigie.hub.presence import Heartbeats
 from vigie.live import LiveStore
 
 if TYPE_CHECKING:
@@ -26,8 +27,8 @@ class Hub:
     records: Records | None = None
     clock: Callable[[], float] = time.time
     """The server owns the clock (DESIGN.md): every ``now`` of the core comes from here."""
-    heartbeats: Any = None
-    """This hub's ``presence.Heartbeats`` buffer (set by the app)."""
+    heartbeats: Heartbeats = field(default_factory=Heartbeats)
+    """Beats received by this hub, written to Redis by the sweep loop."""
     meta_cache: dict[int, tuple[float, dict[str, str]]] = field(default_factory=dict)
 
     def now(self) -> float:

@@ -10,10 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import TYPE_CHECKING
 
 from vigie.core import candidate as cand
 from vigie.exceptions import VigieError
-from vigie.hub.context import Hub
+
+if TYPE_CHECKING:
+    from vigie.hub.context import Hub
 
 log = logging.getLogger(__name__)
 
