@@ -481,64 +481,107 @@ async def test_an_incident_is_kept_and_published(
 # --- rate limits --------------------------------------------------------------------------
 
 
+async def _wrong_code(store: LiveStore, sid: int, candidate_id: int, now: float) -> bool:
+    await store.reserve_code_attempt(sid, candidate_id, now)
+    return await store.code_failure(sid, candidate_id, now)
+
+
 async def test_the_tenth_wrong_code_locks_and_publishes(
     store: LiveStore, sid: int, events: Subscriber
 ) -> None:
     for n in range(CODE_FAILURES_ALLOWED - 1):
-        assert await store.code_failure(sid, 1, T0 + n) is False
+        assert await _wrong_code(store, sid, 1, T0 + n) is False
     assert "locked_until" not in await store.candidate(sid, 1)
     now = T0 + 30
-    assert await store.code_failure(sid, 1, now) is True
+    assert await _wrong_code(store, sid, 1, now) is True
     assert float((await store.candidate(sid, 1))["locked_until"]) == now + CODE_LOCK_SECONDS
     seq, body = await events.next()
     assert seq == 1
     assert body == {"type": "code_locked", "candidate_id": 1, "at": now,
                     "locked_until": now + CODE_LOCK_SECONDS}  # fmt: skip
     # Another candidate's failures count apart.
-    assert await store.code_failure(sid, 2, now) is False
+    assert await _wrong_code(store, sid, 2, now) is False
+
+
+async def test_a_locked_candidate_gets_no_attempt_and_the_lock_keeps_the_window(
+    store: LiveStore, sid: int
+) -> None:
+    for n in range(CODE_FAILURES_ALLOWED):
+        await _wrong_code(store, sid, 1, T0 + n)
+    with pytest.raises(RateLimited) as locked:
+        await store.reserve_code_attempt(sid, 1, T0 + 60)
+    assert locked.value.code == "code_locked"
+    assert locked.value.retry_after == pytest.approx(CODE_LOCK_SECONDS + 9 - 60)
+    # Once the lock is over the ten failures still fill the 10-minute window: no new
+    # comparison until the oldest leaves it (the lock did not reset the count).
+    with pytest.raises(RateLimited) as full:
+        await store.reserve_code_attempt(sid, 1, T0 + CODE_LOCK_SECONDS + 20)
+    assert full.value.retry_after == pytest.approx(600 - CODE_LOCK_SECONDS - 20)
+    await store.reserve_code_attempt(sid, 1, T0 + 600.5)
+
+
+async def test_a_right_code_takes_its_attempt_back(store: LiveStore, sid: int) -> None:
+    for n in range(CODE_FAILURES_ALLOWED - 1):
+        await _wrong_code(store, sid, 1, T0 + n)
+    for n in range(5):  # right codes do not count
+        await store.release_attempt(await store.reserve_code_attempt(sid, 1, T0 + 20 + n))
+    assert await _wrong_code(store, sid, 1, T0 + 30) is True
 
 
 async def test_wrong_codes_older_than_the_window_are_forgotten(store: LiveStore, sid: int) -> None:
     for n in range(CODE_FAILURES_ALLOWED - 1):
-        assert await store.code_failure(sid, 1, T0 + n) is False
-    assert await store.code_failure(sid, 1, T0 + 601) is False  # 9 of them left the window
+        assert await _wrong_code(store, sid, 1, T0 + n) is False
+    assert await _wrong_code(store, sid, 1, T0 + 601) is False  # 9 of them left the window
     assert await store.events_after(sid, 0) == []
 
 
-async def test_hit_rate_limit(store: LiveStore) -> None:
+async def test_reserve_attempt(store: LiveStore) -> None:
     key = f"test-{new_session_number()}"
     try:
         for n in range(3):
-            await store.hit_rate_limit("login", key, T0 + n, limit=3, window=60)
+            await store.reserve_attempt("login", key, T0 + n, limit=3, window=60)
         with pytest.raises(RateLimited) as limited:
-            await store.hit_rate_limit("login", key, T0 + 10, limit=3, window=60)
+            await store.reserve_attempt("login", key, T0 + 10, limit=3, window=60)
         assert limited.value.code == "rate_limited"
         assert limited.value.retry_after == pytest.approx(50, abs=0.01)  # oldest + 60 - now
         with pytest.raises(RateLimited) as limited:
-            await store.hit_rate_limit("login", key, T0 + 59.9, limit=3, window=60)
+            await store.reserve_attempt("login", key, T0 + 59.9, limit=3, window=60)
         assert limited.value.retry_after == 1.0  # never below a second
-        await store.hit_rate_limit("login", key, T0 + 60.5, limit=3, window=60)  # oldest left
-        await store.hit_rate_limit("other", key, T0 + 60.5, limit=3, window=60)  # scopes apart
-        await store.clear_rate_limit("login", key)
+        await store.reserve_attempt("login", key, T0 + 60.5, limit=3, window=60)  # oldest left
+        await store.reserve_attempt("other", key, T0 + 60.5, limit=3, window=60)  # scopes apart
+        await store.clear_attempts("login", key)
         for n in range(3):
-            await store.hit_rate_limit("login", key, T0 + 61 + n, limit=3, window=60)
+            await store.reserve_attempt("login", key, T0 + 61 + n, limit=3, window=60)
     finally:
-        await store.clear_rate_limit("login", key)
-        await store.clear_rate_limit("other", key)
+        await store.clear_attempts("login", key)
+        await store.clear_attempts("other", key)
 
 
-async def test_check_rate_limit_and_count_failure(store: LiveStore) -> None:
+async def test_a_released_attempt_no_longer_counts(store: LiveStore) -> None:
     key = f"test-{new_session_number()}"
     try:
-        for n in range(2):
-            await store.check_rate_limit("join", key, T0 + n, limit=2, window=60)
-            await store.count_failure("join", key, T0 + n, window=60)
+        first = await store.reserve_attempt("join", key, T0, limit=2, window=60)
+        await store.reserve_attempt("join", key, T0 + 1, limit=2, window=60)
+        await store.release_attempt(first)
+        await store.reserve_attempt("join", key, T0 + 2, limit=2, window=60)
         with pytest.raises(RateLimited) as limited:
-            await store.check_rate_limit("join", key, T0 + 30, limit=2, window=60)
-        assert limited.value.retry_after == pytest.approx(30, abs=0.01)
-        await store.check_rate_limit("join", key, T0 + 60.5, limit=2, window=60)
+            await store.reserve_attempt("join", key, T0 + 30, limit=2, window=60)
+        assert limited.value.retry_after == pytest.approx(31, abs=0.01)
     finally:
-        await store.clear_rate_limit("join", key)
+        await store.clear_attempts("join", key)
+
+
+async def test_parallel_attempts_are_counted_before_any_comparison(store: LiveStore) -> None:
+    key = f"test-{new_session_number()}"
+    try:
+        outcomes = await asyncio.gather(
+            *(store.reserve_attempt("board", key, T0, limit=5, window=60) for _ in range(40)),
+            return_exceptions=True,
+        )
+        assert sum(not isinstance(o, BaseException) for o in outcomes) == 5
+        assert all(isinstance(o, RateLimited) for o in outcomes if isinstance(o, BaseException))
+    finally:
+        await store.clear_attempts("board", key)
 
 
 # --- one session, one shard --------------------------------------------------------------
@@ -549,7 +592,7 @@ async def test_every_key_of_a_session_carries_its_hash_tag(
 ) -> None:
     state = await started(store, sid)
     await store.execute(state, Answer(2), T0 + 70, answer=(1, b"\x01"))
-    await store.code_failure(sid, 2, T0)
+    await _wrong_code(store, sid, 2, T0)
     await store.add_incident(sid, {"type": "incident", "category": "C7"})
     await store.snapshot(sid)
     keys = {key.decode() async for key in redis_client.scan_iter(match=f"*{sid}*")}

@@ -10,6 +10,7 @@ into HTTP statuses, error frames and close codes::
     ├── Forbidden               authenticated, but not allowed to act on this (HTTP 403)
     ├── NotFound                no such session, candidate, question (HTTP 404)
     ├── RateLimited             too many attempts; carries retry_after (HTTP 429)
+    ├── StoreUnavailable        Redis or the records store does not answer: retry (HTTP 503)
     └── Refused                 a rule of the certification refuses the action (HTTP 409)
         ├── TransitionRefused   the command is not allowed in the candidate's status
         └── Conflict            a concurrent change won (stale version): retry on fresh state
@@ -67,6 +68,15 @@ class RateLimited(VigieError):
     ) -> None:
         super().__init__(message, code=code)
         self.retry_after = retry_after
+
+
+class StoreUnavailable(VigieError):
+    """A store is away (Redis restarting, database unreachable). Every action is idempotent
+    (version checks, answers stored once), so the same request can simply be sent again."""
+
+    code = "store_unavailable"
+    message = "Service momentanément indisponible : réessayez dans quelques secondes."
+    http_status = 503
 
 
 class Refused(VigieError):

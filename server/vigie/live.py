@@ -12,7 +12,7 @@ sessions spread across a Redis Cluster unchanged (DESIGN.md "One session, one sh
     {s:N}:incidents     list: msgpack incidents recorded by the invigilators
     {s:N}:log           stream: the session's ordered events, id ``<seq>-1``, field ``p``
     {s:N}:ch            pub/sub channel: ``<seq>|<epoch>|<msgpack event>``
-    rl:<scope>:<key>    sorted set: attempts for a rate limit (passwords, joins)
+    rl:{<scope>:<key>}  sorted set: attempts at a secret (passwords, joins), own hash tag
 
 A state change is ONE script (``_APPLY``): check the candidate's version, write the state
 hash, append the event to the stream with the next seq (``MAXLEN ~``), publish it.
@@ -36,6 +36,7 @@ from vigie.exceptions import Conflict, NotFound, RateLimited
 CODE_FAILURES_ALLOWED = 10
 CODE_FAILURE_WINDOW = 600.0
 CODE_LOCK_SECONDS = 300.0
+CODE_LOCKED_MESSAGE = "Trop de codes incorrects : attendez 5 minutes ou appelez votre surveillant."
 
 _APPLY = """
 local cand, meta, stream, hb, answers = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
@@ -86,21 +87,25 @@ return out
 """
 
 _CODE_FAILURE = """
+local now = tonumber(ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[1] .. ':' .. redis.call('ZCARD', KEYS[1]))
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
 local count = redis.call('ZCARD', KEYS[1])
-if count < tonumber(ARGV[3]) then return {count, 0} end
-redis.call('DEL', KEYS[1])
+local locked = tonumber(redis.call('HGET', KEYS[2], 'locked_until') or '0')
+if count < tonumber(ARGV[3]) or locked > now then return {count, 0} end
 redis.call('HSET', KEYS[2], 'locked_until', ARGV[4])
 local seq = redis.call('HINCRBY', KEYS[3], 'seq', 1)
-redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[7], seq .. '-1', 'p', ARGV[6])
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[6], seq .. '-1', 'p', ARGV[5])
 local epoch = redis.call('HGET', KEYS[3], 'epoch') or ''
-redis.call('PUBLISH', ARGV[8], seq .. '|' .. epoch .. '|' .. ARGV[6])
+redis.call('PUBLISH', ARGV[7], seq .. '|' .. epoch .. '|' .. ARGV[5])
 return {count, seq}
 """
 
-_RATE = """
+_RESERVE = """
+local now = tonumber(ARGV[1])
+if KEYS[2] then
+  local locked = tonumber(redis.call('HGET', KEYS[2], 'locked_until') or '0')
+  if locked > now then return tostring(locked) end
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
   local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
@@ -110,6 +115,9 @@ redis.call('ZADD', KEYS[1], ARGV[1], ARGV[5])
 redis.call('PEXPIRE', KEYS[1], math.floor(tonumber(ARGV[4]) * 1000))
 return ''
 """
+"""Count one attempt before its secret is compared, or refuse: returns '' (counted) or the
+time the next attempt becomes possible. ``KEYS[2]``, when given, is a hash whose
+``locked_until`` refuses every attempt until then (the access-code lock)."""
 
 # CandidateState fields kept in the hash; the hash also holds the hub's own fields.
 _STATE_FIELDS = tuple(f.name for f in fields(CandidateState) if f.name not in ("session_id",))
@@ -167,6 +175,14 @@ def event_payload(event: Event) -> bytes:
 
 
 @dataclass(frozen=True, slots=True)
+class Attempt:
+    """One counted attempt at a secret: the limit's key and this attempt's member."""
+
+    key: str
+    member: str
+
+
+@dataclass(frozen=True, slots=True)
 class Applied:
     state: CandidateState
     event: Event | None
@@ -198,7 +214,7 @@ class LiveStore:
         self._append = client.register_script(_APPEND)
         self._snapshot = client.register_script(_SNAPSHOT)
         self._code_failure = client.register_script(_CODE_FAILURE)
-        self._rate = client.register_script(_RATE)
+        self._reserve = client.register_script(_RESERVE)
 
     # --- sessions and rosters -------------------------------------------------------
 
@@ -379,9 +395,9 @@ class LiveStore:
         """
         async with self.client.pipeline(transaction=False) as pipe:
             for session_id, candidates in beats.items():
-                pipe.zadd(
-                    f"{tag(session_id)}:hb", {str(c): t for c, t in candidates.items()}, xx=True
-                )
+                if candidates:  # ZADD with no member is an error that fails the whole batch
+                    scores = {str(c): t for c, t in candidates.items()}
+                    pipe.zadd(f"{tag(session_id)}:hb", scores, xx=True)
             await pipe.execute()
 
     async def add_heartbeat(self, session_id: int, candidate_id: int, now: float) -> None:
@@ -434,10 +450,51 @@ class LiveStore:
             return None
         return events
 
-    # --- rate limits ----------------------------------------------------------------------
+    # --- limits on secrets -------------------------------------------------------------
+    # DESIGN.md "Limits on secrets are atomic": every attempt is counted, in one script and
+    # across hubs, BEFORE its secret is compared; a right secret then takes its attempt back.
+    # Forty parallel guesses thus get no more comparisons than forty sequential ones.
+
+    async def reserve_attempt(
+        self, scope: str, key: str, now: float, limit: int, window: float
+    ) -> Attempt:
+        """Count one attempt; raise ``RateLimited`` once ``limit`` attempts fall in ``window``
+        (``rl:<scope>:<key>`` carries its own hash tag: one slot per limited key)."""
+        attempt = Attempt(f"rl:{{{scope}:{key}}}", f"{now!r}:{secrets.token_hex(4)}")
+        await self._reserve_or_refuse(attempt, [], now, limit, window)
+        return attempt
+
+    async def reserve_code_attempt(self, session_id: int, candidate_id: int, now: float) -> Attempt:
+        """Count one access-code attempt of a candidate (all pages together), refused while
+        the candidate is locked or 10 attempts fall within 10 minutes."""
+        t = tag(session_id)
+        attempt = Attempt(f"{t}:codefail:{candidate_id}", f"{now!r}:{secrets.token_hex(4)}")
+        await self._reserve_or_refuse(
+            attempt, [f"{t}:c:{candidate_id}"], now, CODE_FAILURES_ALLOWED, CODE_FAILURE_WINDOW,
+            code="code_locked", message=CODE_LOCKED_MESSAGE,
+        )  # fmt: skip
+        return attempt
+
+    async def _reserve_or_refuse(
+        self, attempt: Attempt, lock: list[str], now: float, limit: int, window: float,
+        **refusal: str,
+    ) -> None:  # fmt: skip
+        retry_at = await self._reserve(
+            keys=[attempt.key, *lock],
+            args=[repr(now), repr(now - window), str(limit), repr(window), attempt.member],
+        )
+        if retry_at:
+            raise RateLimited(retry_after=max(1.0, float(retry_at) - now), **refusal)
+
+    async def release_attempt(self, attempt: Attempt) -> None:
+        """The secret was right: this attempt no longer counts against the limit."""
+        await self.client.zrem(attempt.key, attempt.member)
 
     async def code_failure(self, session_id: int, candidate_id: int, now: float) -> bool:
-        """Count a wrong access code; True when it locks the candidate for 5 minutes."""
+        """After a wrong access code (its attempt stays counted): True when it is the 10th
+        within 10 minutes, which locks the candidate for 5 minutes and tells the boards.
+
+        The lock does not reset the window: attempts resume as older failures leave it."""
         t = tag(session_id)
         locked_until = now + CODE_LOCK_SECONDS
         payload = msgpack.packb({"type": "code_locked", "candidate_id": candidate_id, "at": now,
@@ -445,44 +502,12 @@ class LiveStore:
         _count, seq = await self._code_failure(
             keys=[f"{t}:codefail:{candidate_id}", f"{t}:c:{candidate_id}", f"{t}:meta", f"{t}:log"],
             args=[repr(now), repr(now - CODE_FAILURE_WINDOW), str(CODE_FAILURES_ALLOWED),
-                  repr(locked_until), str(int(CODE_FAILURE_WINDOW * 1000)), payload,
-                  str(self.stream_maxlen), channel(session_id)],
+                  repr(locked_until), payload, str(self.stream_maxlen), channel(session_id)],
         )  # fmt: skip
         return int(seq) > 0
 
-    async def hit_rate_limit(
-        self, scope: str, key: str, now: float, limit: int, window: float
-    ) -> None:
-        """Count one attempt; raise ``RateLimited`` once ``limit`` attempts fall in ``window``."""
-        retry = await self._rate(
-            keys=[f"rl:{scope}:{key}"],
-            args=[repr(now), repr(now - window), str(limit), repr(window),
-                  f"{now!r}:{secrets.token_hex(4)}"],
-        )  # fmt: skip
-        if retry:
-            raise RateLimited(retry_after=max(1.0, float(retry) - now))
-
-    async def check_rate_limit(
-        self, scope: str, key: str, now: float, limit: int, window: float
-    ) -> None:
-        """Raise ``RateLimited`` when ``limit`` failures fall within ``window``."""
-        counted = f"rl:{scope}:{key}"
-        recent = await self.client.zrangebyscore(counted, f"({now - window!r}", "+inf",
-                                                 withscores=True)  # fmt: skip
-        if len(recent) >= limit:
-            oldest = recent[-limit][1]
-            raise RateLimited(retry_after=max(1.0, oldest + window - now))
-
-    async def count_failure(self, scope: str, key: str, now: float, window: float) -> None:
-        counted = f"rl:{scope}:{key}"
-        async with self.client.pipeline(transaction=True) as pipe:
-            pipe.zadd(counted, {f"{now!r}:{secrets.token_hex(4)}": now})
-            pipe.zremrangebyscore(counted, "-inf", f"({now - window!r}")
-            pipe.pexpire(counted, int(window * 1000))
-            await pipe.execute()
-
-    async def clear_rate_limit(self, scope: str, key: str) -> None:
-        await self.client.delete(f"rl:{scope}:{key}")
+    async def clear_attempts(self, scope: str, key: str) -> None:
+        await self.client.delete(f"rl:{{{scope}:{key}}}")
 
 
 def _text_map(raw: Mapping[bytes, bytes]) -> dict[str, str]:

@@ -7,6 +7,7 @@ Errors name the row (1-based, as a person counts them) and the field, in French.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -19,6 +20,14 @@ NAME_MAX = 100
 EXTERNAL_ID_MAX = 64
 EMAIL_MAX = 254
 MAX_CANDIDATES_PER_REQUEST = 1000
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+"""C0 and C1 control characters (NUL included) and lone surrogates: invisible on a sheet or
+a board, they would make two identical-looking names differ (or fail to encode)."""
+
+
+def printable(text: str) -> bool:
+    """True when ``text`` has no control character and no lone surrogate."""
+    return _UNPRINTABLE.search(text) is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +86,9 @@ class RowChecker:
 
     def name(self, field: str, value: object, label: str) -> str:
         text = value.strip() if isinstance(value, str) else ""
-        if not text or not normalize_name(text):
+        if not printable(text):
+            self.fail(field, f"{label} : caractère de contrôle interdit.")
+        elif not text or not normalize_name(text):
             self.fail(field, f"{label} obligatoire.")
         elif len(text) > NAME_MAX:
             self.fail(field, f"{label} trop long ({NAME_MAX} caractères au plus).")
@@ -108,7 +119,9 @@ class RowChecker:
             self.fail(field, "Texte attendu.")
             return None
         text = value.strip()
-        if len(text) > limit:
+        if not printable(text):
+            self.fail(field, "Caractère de contrôle interdit.")
+        elif len(text) > limit:
             self.fail(field, f"Trop long ({limit} caractères au plus).")
         return text or None
 

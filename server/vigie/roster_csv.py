@@ -11,6 +11,7 @@ import csv
 import io
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
+from typing import Any
 
 from vigie.core.eligibility import is_eligible
 from vigie.core.identity import normalize_name
@@ -44,22 +45,36 @@ def decode(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
+def _unreadable(reader: Any) -> RegistrationRejected:
+    """A line the csv module refuses (a field over its 131,072-character limit): named by
+    its row, the header not counted, like every other row error."""
+    return RegistrationRejected(
+        [RowError(max(0, reader.line_num - 1), "", "Ligne illisible : champ trop long.")]
+    )
+
+
 def _records(data: bytes, columns: Mapping[str, str]) -> tuple[list[str], Iterator[dict[str, str]]]:
     """The fields found in the header and an iterator of rows keyed by field name."""
     text = decode(data)
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = next(reader, [])
+    try:
+        header = next(reader, [])
+    except csv.Error:
+        raise _unreadable(reader) from None
     # "Temps majoré (%)" -> TEMPSMAJORE: the unit is part of the label, not of the key.
     names = [columns.get(normalize_name(h.replace("%", ""))) for h in header]
     found = [n for n in names if n]
 
     def rows() -> Iterator[dict[str, str]]:
-        for cells in reader:
-            if not any(cell.strip() for cell in cells):
-                continue  # spreadsheets leave blank lines at the end
-            yield {n: cell for n, cell in zip(names, cells, strict=False) if n}
+        try:
+            for cells in reader:
+                if not any(cell.strip() for cell in cells):
+                    continue  # spreadsheets leave blank lines at the end
+                yield {n: cell for n, cell in zip(names, cells, strict=False) if n}
+        except csv.Error:
+            raise _unreadable(reader) from None
 
     return found, rows()
 
@@ -148,7 +163,11 @@ def parse_profile_export(data: bytes) -> dict[str, bool]:
     for cells in rows:
         external_id = cells.get("external_id", "").strip()
         count = cells.get("competences", "").strip()
-        verdict = is_eligible(int(count)) if count.isdigit() else None
+        verdict = (
+            is_eligible(int(count))
+            if count.isascii() and count.isdigit() and len(count) <= 3
+            else None
+        )
         if verdict is None:
             verdict = parse_yes_no(cells.get("certifiable", ""))
         if external_id and verdict is not None:

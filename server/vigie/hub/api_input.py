@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from vigie.hub.http_errors import FieldErrors
 from vigie.registration import (
+    EMAIL_MAX,
     EXTERNAL_ID_MAX,
     MAX_CANDIDATES_PER_REQUEST,
     NewCandidate,
     RegistrationRejected,
     RowChecker,
     RowError,
+    printable,
     reject_if_any,
 )
 
@@ -23,6 +26,9 @@ CANDIDATE_FIELDS = frozenset(
     {"last_name", "first_name", "birthdate", "extra_time_percent", "external_id", "email",
      "eligible"}
 )  # fmt: skip
+PASSWORD_MAX = 1024
+"""Argon2 hashes any length; a bound keeps a megabyte password from costing a hash."""
+_SURROGATE = re.compile("[\ud800-\udfff]")
 TEXT_LIMITS = {"room": 200, "address": 500, "examiner": 200}
 
 
@@ -35,10 +41,16 @@ class SessionRequest:
     timezone: str
 
 
+TIMEZONE_MAX = 64
+"""The longest IANA name is 32 characters; a longer string is not looked up on disk."""
+
+
 def zone(name: str) -> ZoneInfo | None:
+    if len(name) > TIMEZONE_MAX or not printable(name):
+        return None
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return None
 
 
@@ -49,8 +61,13 @@ def login_fields(body: Any) -> tuple[str, str]:
     errors = {}
     if not isinstance(email, str) or not email.strip():
         errors["email"] = "obligatoire"
+    elif len(email) > EMAIL_MAX or not printable(email):
+        errors["email"] = "adresse invalide"
     if not isinstance(password, str) or not password:
         errors["password"] = "obligatoire"  # noqa: S105 (a message, not a secret)
+    elif len(password) > PASSWORD_MAX or _SURROGATE.search(password):
+        # A lone surrogate cannot be encoded, so cannot be hashed or compared.
+        errors["password"] = "caractères invalides"  # noqa: S105
     if errors:
         raise FieldErrors(errors)
     return str(email), str(password)
@@ -67,6 +84,8 @@ def session_request(body: Any, school_timezone: str) -> SessionRequest:
         value = body.get(name)
         if not isinstance(value, str) or not value.strip():
             errors[name] = "obligatoire"
+        elif not printable(value):
+            errors[name] = "caractère de contrôle interdit"
         elif len(value.strip()) > limit:
             errors[name] = f"{limit} caractères au plus"
         else:
@@ -101,6 +120,11 @@ def _start(body: dict[str, Any], tz: ZoneInfo | None, errors: dict[str, str]) ->
         if tz is None:
             return None
         moment = moment.replace(tzinfo=tz)
+    try:  # year 9999 in UTC-12 or year 1 in UTC+14 has no UTC time
+        moment.astimezone(UTC).astimezone(tz or UTC)
+    except (OverflowError, ValueError):
+        errors["starts_at"] = "date hors des limites"
+        return None
     return moment
 
 

@@ -13,11 +13,15 @@ import gc
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import redis.asyncio as aioredis
 import uvicorn
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -41,6 +45,9 @@ from vigie.redis_server import resolve_url
 
 log = logging.getLogger(__name__)
 
+REDIS_POOL_WAIT = 10.0
+"""Seconds a command waits for a free pooled connection under a burst."""
+
 CLIENTS = PROJECT_ROOT / "clients"
 GC_THRESHOLDS = (10_000, 50, 100)
 """Thousands of connections make a full collection last 100-300 ms (measured with
@@ -57,9 +64,35 @@ async def board_socket(websocket: WebSocket) -> None:
 
 
 async def health(request: Request) -> Response:
+    """Liveness: the process answers. It says nothing of the stores (that is ``/readyz``):
+    a hub riding out a Redis restart is alive and must not be restarted."""
     hub: Hub = request.app.state.hub
-    await hub.live.client.ping()
     return JSONResponse({"status": "ok", "server_time": hub.now()})
+
+
+READY_TIMEOUT = 2.0
+
+
+async def ready(request: Request) -> Response:
+    """Readiness: 200 when Redis and the records store answer and the fan-out subscription
+    is live; 503 with the reasons otherwise (nginx and systemd use it, docs/deploy.md)."""
+    hub: Hub = request.app.state.hub
+    reasons: list[str] = []
+
+    async def check(name: str, probe: Callable[[], Awaitable[object]]) -> None:
+        try:
+            await asyncio.wait_for(probe(), READY_TIMEOUT)
+        except Exception as exc:  # any failure means "not ready", with why
+            reasons.append(f"{name}: {type(exc).__name__}")
+
+    await check("redis", hub.live.client.ping)
+    if hub.records is not None:
+        await check("records", hub.records.ping)
+    if not hub.fanout.healthy:
+        reasons.append("fanout: pub/sub subscription lost, resubscribing")
+    if reasons:
+        return JSONResponse({"status": "unavailable", "reasons": reasons}, status_code=503)
+    return JSONResponse({"status": "ready"})
 
 
 def _log_gc_pauses() -> Callable[[str, dict[str, int]], None]:
@@ -90,9 +123,15 @@ def create_app(config: Config) -> Starlette:
         url, embedded = resolve_url(config.redis_url, config.var_dir)
         # Thousands of sockets share a bounded pool: a command waits for a free connection
         # rather than failing ("Too many connections") under a burst.
+        # A connection broken by a Redis restart is replaced and the command retried
+        # (every write is a versioned or idempotent script), within about a second; past
+        # that the caller answers ``store_unavailable``.
         pool = aioredis.BlockingConnectionPool.from_url(
-            url, max_connections=64, timeout=10, health_check_interval=30
-        )
+            url, max_connections=64, timeout=REDIS_POOL_WAIT, health_check_interval=30,
+            retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=3),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError],
+            socket_connect_timeout=2,
+        )  # fmt: skip
         client = aioredis.Redis(connection_pool=pool)
         records = Records(config.sqlalchemy_url)
         await records.migrate()
@@ -126,6 +165,7 @@ def create_app(config: Config) -> Starlette:
         WebSocketRoute("/ws/candidate", candidate_socket),
         WebSocketRoute("/ws/invigilator", board_socket),
         Route("/healthz", health),
+        Route("/readyz", ready),
         *http_api.routes,
         Route("/surveillant", lambda _: RedirectResponse("/surveillant/")),
         Mount("/surveillant", _static(CLIENTS / "invigilator"), name="invigilator"),

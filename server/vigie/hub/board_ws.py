@@ -15,6 +15,7 @@ from typing import Any
 
 import msgpack
 
+from vigie.codec import InvalidField
 from vigie.core import adaptive
 from vigie.core import candidate as cand
 from vigie.core.incidents import CATEGORIES, needs_question_number
@@ -74,22 +75,33 @@ class BoardHandler:
         if self.session_id:
             raise Refused("Ce tableau est déjà connecté.", code="already_logged_in")
         hub, now = self.hub, self.hub.now()
-        live = hub.live
-        await live.check_rate_limit("board", self.address, now, LOGIN_FAILURES, LOGIN_WINDOW)
+        seq = message.get("seq")
+        if seq is not None and seq < 0:
+            raise InvalidField("seq")
+        # Counted before the password is compared (across hubs), taken back on success.
+        attempt = await hub.live.reserve_attempt(
+            "board", self.address, now, LOGIN_FAILURES, LOGIN_WINDOW
+        )
         session_id = message["session"]
         try:
             meta = await hub.cached_meta(session_id)
-        except VigieError:
-            await live.count_failure("board", self.address, now, LOGIN_WINDOW)
+        except NotFound:
             raise WrongPassword() from None
         if not hmac.compare_digest(message["password"].encode(), meta["password"].encode()):
-            await live.count_failure("board", self.address, now, LOGIN_WINDOW)
             raise WrongPassword()
-        self.session_id = session_id
+        await hub.live.release_attempt(attempt)
+        # A refused or failed login leaves the socket exactly as it was: logged in only once
+        # the catch-up is sent, and no longer subscribed if it fails.
         await hub.fanout.add_board(session_id, self)  # live events wait in self.pending
-        await self._catch_up(
-            message.get("epoch"), message.get("seq"), meta["epoch"], message.get("id")
-        )
+        try:
+            self.session_id = session_id
+            await self._catch_up(message.get("epoch"), seq, meta["epoch"], message.get("id"))
+        except BaseException:
+            self.session_id = 0
+            self.ready = False
+            self.pending.clear()
+            hub.fanout.remove(session_id, self)
+            raise
         self.ticker = asyncio.get_running_loop().create_task(self._presence_loop())
 
     async def _catch_up(
@@ -124,7 +136,8 @@ class BoardHandler:
         for frames in self.pending:
             self.on_event(frames)
         self.pending.clear()
-        await self._send_presence()
+        with contextlib.suppress(Exception):  # pushed again within 5 s anyway
+            await self._send_presence()
 
     def on_event(self, frames: Frames) -> None:
         if not self.ready:

@@ -32,16 +32,16 @@ from vigie.exceptions import (
     NotAuthenticated,
     RateLimited,
     Refused,
-    VigieError,
 )
 from vigie.hub.connection import Connection
 from vigie.hub.context import Hub
 from vigie.hub.fanout import Frames
-from vigie.live import Applied, state_from_hash
+from vigie.live import CODE_LOCK_SECONDS, CODE_LOCKED_MESSAGE, Applied, state_from_hash
 
 log = logging.getLogger(__name__)
 
 JOIN_FAILURES_PER_MINUTE = 20
+JOIN_WINDOW = 60.0
 CLOSE_REPLACED = 4001
 
 _ENDED = {
@@ -132,18 +132,17 @@ class CandidateHandler:
         except ValueError as exc:
             raise InvalidField("birthdate") from exc
         now = hub.now()
-        await hub.live.check_rate_limit("join", self.address, now, JOIN_FAILURES_PER_MINUTE, 60)
+        # Counted before the identity is compared, released when it matches: the roster is
+        # personal data, and this keeps anyone from enumerating names and birthdates.
+        attempt = await hub.live.reserve_attempt(
+            "join", self.address, now, JOIN_FAILURES_PER_MINUTE, JOIN_WINDOW
+        )
         session_id = message["session"]
-        try:
-            meta = await hub.cached_meta(session_id)
-            roster = await hub.live.roster(session_id)
-            wanted = Identity(message["last_name"], message["first_name"], birthdate)
-            candidate_id = match_identity(wanted, ((e.identity, cid) for cid, e in roster.items()))
-        except VigieError:
-            # Failed joins are counted per address: the roster is personal data, and this
-            # keeps anyone from enumerating names and birthdates.
-            await hub.live.count_failure("join", self.address, now, 60)
-            raise
+        meta = await hub.cached_meta(session_id)
+        roster = await hub.live.roster(session_id)
+        wanted = Identity(message["last_name"], message["first_name"], birthdate)
+        candidate_id = match_identity(wanted, ((e.identity, cid) for cid, e in roster.items()))
+        await hub.live.release_attempt(attempt)
         if not accepts_candidates(SessionStatus(meta.get("status", "created"))):
             raise SessionClosed()
         entry = roster[candidate_id]
@@ -216,15 +215,16 @@ class CandidateHandler:
         state = state_from_hash(self.session_id, fields)
         if state.status is not Status.PRESENT:
             raise cand.refusal("start", state.status)
-        locked_until = float(fields.get("locked_until") or 0)
-        if locked_until > now:
-            raise _locked(locked_until - now)
+        # The attempt is counted (per candidate, whatever the page) before the code is
+        # compared; the lock and the 10-in-10-minutes window are checked in the same script.
+        attempt = await hub.live.reserve_code_attempt(self.session_id, self.candidate_id, now)
         meta = await hub.cached_meta(self.session_id)
         typed = message["access_code"].strip().upper().encode()
         if not hmac.compare_digest(typed, meta["access_code"].encode()):
             if await hub.live.code_failure(self.session_id, self.candidate_id, now):
-                raise _locked(300)
+                raise _locked(CODE_LOCK_SECONDS)
             raise WrongAccessCode()
+        await hub.live.release_attempt(attempt)
         first = float(meta["first_start"]) if meta.get("first_start") else None
         if not may_enter(first, now):
             raise Refused("Plus de 24 h depuis le début de la session : entrée impossible.",
@@ -438,7 +438,4 @@ class CandidateHandler:
 
 
 def _locked(retry_after: float) -> RateLimited:
-    return RateLimited(
-        "Trop de codes incorrects : attendez 5 minutes ou appelez votre surveillant.",
-        code="code_locked", retry_after=retry_after,
-    )  # fmt: skip
+    return RateLimited(CODE_LOCKED_MESSAGE, code="code_locked", retry_after=retry_after)

@@ -24,6 +24,15 @@ from vigie.codec import Codec
 log = logging.getLogger(__name__)
 
 CLOSE_TOO_SLOW = 1013
+CLOSE_REASONS = {
+    1008: "trop de messages",
+    1009: "message trop volumineux",
+    1013: "client trop lent, reconnectez-vous",
+    4001: "test ouvert sur une autre page",
+}
+"""The reason sent with each close the hub decides (docs/protocol.md, "Close codes")."""
+CLOSE_FLUSH_TIMEOUT = 2.0
+"""How long a connection that ends waits for its close frame to go out."""
 
 
 class _Close:
@@ -38,7 +47,7 @@ class _Close:
 class Connection:
     """Sends frames in order without ever making the caller wait."""
 
-    __slots__ = ("closed", "codec", "frames", "limit", "sender", "websocket")
+    __slots__ = ("closed", "closing", "codec", "frames", "limit", "sender", "websocket")
 
     def __init__(self, websocket: WebSocket, codec: Codec, limit: int) -> None:
         self.websocket = websocket
@@ -47,6 +56,8 @@ class Connection:
         self.frames: deque[str | bytes | _Close] | None = None
         self.sender: asyncio.Task[None] | None = None
         self.closed = False
+        self.closing = False
+        """A close frame is queued behind the frames still to send."""
 
     def send(self, message: Mapping[str, Any]) -> None:
         self.send_frame(self.codec.encode(message))
@@ -84,6 +95,7 @@ class Connection:
         if self.closed:
             return
         self.closed = True
+        self.closing = True
         if self.frames is None:
             self.frames = deque()
         self.frames.append(_Close(code))
@@ -101,7 +113,7 @@ class Connection:
             while frames:
                 frame = frames.popleft()
                 if isinstance(frame, _Close):
-                    await ws.close(frame.code)
+                    await ws.close(frame.code, CLOSE_REASONS.get(frame.code))
                     return
                 if isinstance(frame, bytes):
                     await ws.send_bytes(frame)
@@ -122,11 +134,17 @@ class Connection:
         # The close handshake cannot complete through a full socket; the server's close
         # timeout then drops the TCP connection and the receive loop ends.
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.websocket.close(code), timeout=5)
+            await asyncio.wait_for(self.websocket.close(code, CLOSE_REASONS[code]), timeout=5)
 
     async def finish(self) -> None:
-        """Stop the sender once the connection's receive loop has ended."""
+        """Stop the sender once the connection's receive loop has ended; a close the hub
+        decided (flood, oversized frame...) is sent first, so the client gets its code and
+        reason rather than a bare connection loss (1006)."""
         self.closed = True
+        sender = self.sender
+        if sender is not None and self.closing:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(sender), CLOSE_FLUSH_TIMEOUT)
         sender, self.sender = self.sender, None
         if sender is not None:
             sender.cancel()

@@ -1,7 +1,8 @@
 """The WebSocket loop shared by both endpoints: negotiate, receive, decode, dispatch, reply.
 
 Errors never escape a message: a ``VigieError`` becomes an error frame answering the
-offending message's id; anything else is logged and reported as ``internal_error``. Only an
+offending message's id; a store that is away becomes ``store_unavailable`` (retryable);
+anything else is logged and reported as ``internal_error``. Only an
 oversized frame (1009), a flood (1008) or a replaced connection closes the socket.
 """
 
@@ -18,6 +19,7 @@ from vigie import codec
 from vigie.exceptions import RateLimited, TransitionRefused, VigieError
 from vigie.hub.connection import Connection
 from vigie.hub.context import Hub
+from vigie.hub.outage import as_store_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +123,12 @@ async def _dispatch(
         await handler.handle(kind, message)
     except VigieError as exc:
         conn.send(error_frame(exc, request_id))
-    except Exception:
+    except Exception as exc:
+        away = as_store_unavailable(exc)
+        if away is not None:  # Redis restarting: the page or board retries, socket kept
+            log.warning("store unavailable while handling a message: %r", exc)
+            conn.send(error_frame(away, request_id))
+            return
         log.exception("unexpected error while handling a message")
         internal = VigieError("Erreur interne du serveur. Réessayez.", code="internal_error")
         conn.send(error_frame(internal, request_id))

@@ -12,17 +12,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import msgpack
 import redis.asyncio as aioredis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from vigie import live
 from vigie.codec import Codec
 
 log = logging.getLogger(__name__)
+
+SUBSCRIBE_TIMEOUT = 10.0
+MIN_BACKOFF = 0.05
+MAX_BACKOFF = 2.0
 
 
 class Frames:
@@ -52,7 +56,7 @@ class Listener(Protocol):
 
 
 class _Session:
-    __slots__ = ("boards", "candidates", "epoch", "last_seq", "subscribed")
+    __slots__ = ("boards", "candidates", "epoch", "joining", "last_seq", "requested", "subscribed")
 
     def __init__(self) -> None:
         self.boards: set[Listener] = set()
@@ -60,11 +64,23 @@ class _Session:
         """Usually one page per candidate; two while a new page replaces an old one."""
         self.last_seq: int | None = None
         self.epoch = ""
+        self.requested = False
+        """SUBSCRIBE sent on the current pub/sub connection."""
         self.subscribed = asyncio.Event()
+        """Its confirmation received (and the gap since the last event backfilled)."""
+        self.joining = 0
+        """Listeners being added: the subscription is kept even while it has none yet."""
 
 
 class Fanout:
-    """This hub's single pub/sub connection and the listeners of each session."""
+    """This hub's single pub/sub connection and the listeners of each session.
+
+    Redis may go away at any time (a restart, a failover): the read loop never dies. It
+    marks the subscription broken, retries with jittered exponential backoff for as long as
+    it takes, then subscribes again to every session it serves; each subscription's
+    confirmation backfills the events published meanwhile from the stream, so listeners
+    see every seq exactly once, in order (DESIGN.md "Guarantees").
+    """
 
     def __init__(self, client: aioredis.Redis, store: live.LiveStore) -> None:
         self.client = client
@@ -72,11 +88,18 @@ class Fanout:
         self.pubsub: Any = client.pubsub()
         self.sessions: dict[int, _Session] = {}
         self._ready = asyncio.Event()
+        """Set once a subscription exists: the pub/sub connection is opened by the first."""
         self._subscribing = asyncio.Lock()
         """redis-py opens the pub/sub connection lazily without a lock: two first
-        subscriptions at once could lose one."""
+        subscriptions at once could lose one; a recovery must not interleave with them."""
+        self._broken = False
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+
+    @property
+    def healthy(self) -> bool:
+        """False from a lost pub/sub connection until every session is subscribed again."""
+        return not self._broken
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._read_loop())
@@ -92,12 +115,13 @@ class Fanout:
             await self.pubsub.aclose()
 
     async def add_board(self, session_id: int, listener: Listener) -> None:
-        session = await self._subscribe(session_id)
-        session.boards.add(listener)
+        await self._subscribe(session_id, lambda session: session.boards.add(listener))
 
     async def add_candidate(self, session_id: int, candidate_id: int, listener: Listener) -> None:
-        session = await self._subscribe(session_id)
-        session.candidates.setdefault(candidate_id, set()).add(listener)
+        def attach(session: _Session) -> None:
+            session.candidates.setdefault(candidate_id, set()).add(listener)
+
+        await self._subscribe(session_id, attach)
 
     def remove(self, session_id: int, listener: Listener, candidate_id: int | None = None) -> None:
         session = self.sessions.get(session_id)
@@ -109,23 +133,44 @@ class Fanout:
             pages.discard(listener)
             if not pages:
                 del session.candidates[candidate_id]  # type: ignore[arg-type]
-        if not session.boards and not session.candidates:
+        self._forget_if_unused(session_id)
+
+    def _forget_if_unused(self, session_id: int) -> None:
+        session = self.sessions.get(session_id)
+        if session is not None and not session.boards and not session.candidates:
+            if session.joining:
+                return  # a listener is being added: it will use this subscription
             del self.sessions[session_id]
             asyncio.get_running_loop().create_task(self._unsubscribe(session_id))
 
-    async def _subscribe(self, session_id: int) -> _Session:
+    async def _subscribe(self, session_id: int, attach: Callable[[_Session], None]) -> None:
+        """Subscribe to the session (once per hub), then ``attach`` the listener; raises,
+        attaching nothing, while Redis is away."""
         session = self.sessions.get(session_id)
         if session is None:
             session = self.sessions[session_id] = _Session()
-            meta = await self.store.meta(session_id)
-            session.epoch = meta["epoch"] if meta else ""
-            async with self._subscribing:
-                await self.pubsub.subscribe(live.channel(session_id))
-            self._ready.set()
-        # Events published before the confirmation may not reach us: wait for it, so that a
-        # snapshot read afterwards plus the live events leave no hole.
-        await asyncio.wait_for(session.subscribed.wait(), timeout=10)
-        return session
+        session.joining += 1
+        try:
+            if session.epoch == "" and session.last_seq is None:
+                meta = await self.store.meta(session_id)
+                if meta:
+                    # Start from the seq current now: an event published before our
+                    # subscription is confirmed is then a gap, backfilled from the stream.
+                    session.epoch, session.last_seq = meta["epoch"], int(meta["seq"])
+            if not session.requested:
+                async with self._subscribing:
+                    if not session.requested and not self._broken:
+                        await self.pubsub.subscribe(live.channel(session_id))
+                        session.requested = True
+                self._ready.set()
+            # Events published before the confirmation may not reach us: wait for it, so
+            # that a snapshot read afterwards plus the live events leave no hole. During a
+            # Redis outage this ends in TimeoutError, answered as ``store_unavailable``.
+            await asyncio.wait_for(session.subscribed.wait(), timeout=SUBSCRIBE_TIMEOUT)
+            attach(session)
+        finally:
+            session.joining -= 1
+            self._forget_if_unused(session_id)
 
     async def _unsubscribe(self, session_id: int) -> None:
         if session_id not in self.sessions:
@@ -133,34 +178,48 @@ class Fanout:
                 await self.pubsub.unsubscribe(live.channel(session_id))
 
     async def _read_loop(self) -> None:
-        await self._ready.wait()
-        backoff = 0.05
+        backoff = MIN_BACKOFF
         # The flag, not only cancellation, ends the loop: redis-py can swallow a cancellation
         # that lands inside a read.
         while not self._stopping:
             try:
+                if self._broken:
+                    await self._resubscribe()
+                    backoff = MIN_BACKOFF
+                if self.pubsub.connection is None:  # nothing subscribed yet
+                    self._ready.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._ready.wait(), timeout=1.0)
+                    continue
                 message = await self.pubsub.get_message(timeout=1.0)
-                backoff = 0.05
-            except (RedisConnectionError, RedisTimeoutError, OSError):
+                if message is not None:
+                    await self._handle(message)
+            except Exception as exc:
                 if self._stopping:
                     return
-                log.warning("pub/sub connection lost; resubscribing and backfilling")
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 2.0)
-                await self._recover()
-                continue
-            if message is not None:
-                await self._handle(message)
+                if not self._broken:
+                    log.warning("pub/sub connection lost (%r); resubscribing", exc)
+                self._broken = True
+                # Full jitter: the hubs of a region do not all come back at the same instant.
+                await asyncio.sleep(random.uniform(0, backoff))
+                backoff = min(backoff * 2, MAX_BACKOFF)
 
-    async def _recover(self) -> None:
-        try:
-            await self.pubsub.reset()
+    async def _resubscribe(self) -> None:
+        """A new pub/sub connection subscribed to every session served here; raises (and
+        stays broken) while Redis is away."""
+        async with self._subscribing:
+            with contextlib.suppress(Exception):
+                await self.pubsub.aclose()
             self.pubsub = self.client.pubsub()
-            for session_id, session in list(self.sessions.items()):
+            channels = []
+            for session_id, session in self.sessions.items():
                 session.subscribed.clear()
-                await self.pubsub.subscribe(live.channel(session_id))
-        except (RedisConnectionError, RedisTimeoutError, OSError):
-            return  # next read fails again and retries with a longer backoff
+                session.requested = True
+                channels.append(live.channel(session_id))
+            if channels:
+                await self.pubsub.subscribe(*channels)
+            self._broken = False
+        log.warning("pub/sub subscription restored for %d sessions", len(channels))
 
     async def _handle(self, message: dict[str, Any]) -> None:
         kind = message["type"]

@@ -50,6 +50,17 @@ def _bearer(request: Request) -> str:
     return token.strip()
 
 
+MAX_ID = 2**63 - 1
+"""Identifiers are SQL BIGINTs: a larger number in a path names nothing."""
+
+
+def _path_id(request: Request, name: str) -> int:
+    value: int = request.path_params[name]
+    if value > MAX_ID:
+        raise NotFound("Élément introuvable.", code="not_found")
+    return value
+
+
 async def _staff(request: Request) -> StaffMember:
     return await _records(request).staff_for_token(_bearer(request))
 
@@ -57,7 +68,7 @@ async def _staff(request: Request) -> StaffMember:
 async def _own_session(request: Request) -> tuple[StaffMember, SessionRecord]:
     """The session of the path, if it belongs to the caller's school."""
     staff = await _staff(request)
-    session = await _records(request).get_session(request.path_params["number"])
+    session = await _records(request).get_session(_path_id(request, "number"))
     if staff.role != "admin" or staff.school_id != session.school_id:
         raise Forbidden("Cette session appartient à un autre établissement.")
     return staff, session
@@ -102,14 +113,16 @@ async def login(request: Request) -> Response:
     email, password = login_fields(await read_json(request))
     live, now = _live(request), time.time()
     address = request.client.host if request.client else "unknown"
-    keys = (("login-ip", address), ("login-email", email.strip().lower()))
-    # Every attempt counts and a success clears: at most 5 failures a minute per address
-    # and per account, whichever the attacker varies.
-    for scope, key in keys:
-        await live.hit_rate_limit(scope, key, now, LOGIN_ATTEMPTS, LOGIN_WINDOW)
+    # Each attempt is counted before the password is checked, per address and per account,
+    # whichever the attacker varies. A success takes back only its own attempts: it must not
+    # wipe the failures this address made against other accounts (password spraying).
+    attempts = [
+        await live.reserve_attempt(scope, key, now, LOGIN_ATTEMPTS, LOGIN_WINDOW)
+        for scope, key in (("login-ip", address), ("login-email", email.strip().lower()))
+    ]
     staff = await _records(request).authenticate_staff(email, password)
-    for scope, key in keys:
-        await live.clear_rate_limit(scope, key)
+    for attempt in attempts:
+        await live.release_attempt(attempt)
     token = await _records(request).issue_token(staff.id)
     return JSONResponse({"token": token, "token_type": "Bearer"})
 
@@ -195,7 +208,7 @@ async def list_candidates(request: Request) -> Response:
 @api_endpoint
 async def remove_candidate(request: Request) -> Response:
     _, session = await _own_session(request)
-    candidate_id: int = request.path_params["candidate_id"]
+    candidate_id = _path_id(request, "candidate_id")
     try:
         live_state = await _live(request).candidate(session.id, candidate_id)
     except NotFound:

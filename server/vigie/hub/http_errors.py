@@ -15,7 +15,14 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from vigie.exceptions import InvalidInput, NotAuthenticated, RateLimited, VigieError
+from vigie.exceptions import (
+    InvalidInput,
+    NotAuthenticated,
+    RateLimited,
+    StoreUnavailable,
+    VigieError,
+)
+from vigie.hub.outage import as_store_unavailable
 from vigie.registration import RegistrationRejected
 
 log = logging.getLogger(__name__)
@@ -77,6 +84,8 @@ def error_response(exc: VigieError) -> JSONResponse:
         error["fields"] = exc.fields
     if isinstance(exc, NotAuthenticated):
         headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, StoreUnavailable):
+        headers["Retry-After"] = "2"
     if isinstance(exc, RateLimited):
         error["retry_after"] = round(exc.retry_after, 1)
         headers["Retry-After"] = str(max(1, round(exc.retry_after)))
@@ -95,7 +104,12 @@ def api_endpoint(handler: Handler) -> Handler:
             return await handler(request)
         except VigieError as exc:
             return error_response(exc)
-        except Exception:
+        except Exception as exc:
+            away = as_store_unavailable(exc)
+            if away is not None:
+                log.warning("store unavailable on %s %s: %r", request.method, request.url.path,
+                            exc)  # fmt: skip
+                return error_response(away)
             log.exception("unexpected error on %s %s", request.method, request.url.path)
             return error_response(InternalError())
 
@@ -121,5 +135,7 @@ async def read_json(request: Request) -> Any:
     body = await read_body(request)
     try:
         return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:
+        # ValueError: invalid UTF-8 or JSON, and integers of over 4,300 digits (CPython's
+        # limit on int parsing); RecursionError: "[[[[..." nested deeper than the stack.
         raise InvalidJson() from exc

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from vigie.core import candidate as cand
 from vigie.exceptions import VigieError
+from vigie.hub.outage import as_store_unavailable
 
 if TYPE_CHECKING:
     from vigie.hub.context import Hub
@@ -37,12 +38,26 @@ class Heartbeats:
 
     def forget(self, session_id: int, candidate_id: int) -> None:
         """A page that leaves must not be kept alive by a beat still waiting here."""
-        self.pending.get(session_id, {}).pop(candidate_id, None)
+        beats = self.pending.get(session_id)
+        if beats is not None:
+            beats.pop(candidate_id, None)
+            if not beats:  # an empty entry would be an empty ZADD, refused by Redis
+                del self.pending[session_id]
 
     async def flush(self, hub: Hub) -> None:
+        """Write the waiting beats; if Redis is away they wait for the next flush, so a
+        restart of Redis does not make every page look silent once it is back."""
         beats, self.pending = self.pending, {}
-        if beats:
+        if not beats:
+            return
+        try:
             await hub.live.heartbeat_batch(beats)
+        except BaseException:
+            for session_id, candidates in beats.items():
+                newer = self.pending.setdefault(session_id, {})
+                for candidate_id, at in candidates.items():
+                    newer[candidate_id] = max(at, newer.get(candidate_id, at))
+            raise
 
 
 SWEEP_CONCURRENCY = 32
@@ -85,6 +100,7 @@ async def sweep_forever(hub: Hub, stop: asyncio.Event) -> None:
     Stopping is by an event, not by cancellation alone: redis-py can swallow a
     cancellation that lands inside a command, which would leave the loop running.
     """
+    failing = False
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), hub.config.sweep_interval)
@@ -92,5 +108,10 @@ async def sweep_forever(hub: Hub, stop: asyncio.Event) -> None:
         try:
             await hub.heartbeats.flush(hub)
             await sweep_once(hub)
-        except Exception:
-            log.exception("presence sweep failed; retrying")
+            failing = False
+        except Exception as exc:
+            if as_store_unavailable(exc) is None:
+                log.exception("presence sweep failed; retrying")
+            elif not failing:  # once per outage, not twice a second
+                log.warning("presence sweep: store unavailable (%r); retrying", exc)
+            failing = True

@@ -91,6 +91,11 @@ class Records:
     async def close(self) -> None:
         await self.engine.dispose()
 
+    async def ping(self) -> None:
+        """One round trip to the database (readiness); raises when it does not answer."""
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
     # --- schools and staff ------------------------------------------------------------
 
     async def create_school(
