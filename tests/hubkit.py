@@ -7,13 +7,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import msgpack
 import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
@@ -270,3 +276,76 @@ def board_event(kind: str, candidate_id: int | None = None) -> Any:
         )
 
     return match
+
+
+# --- hub processes --------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class HubProcess:
+    def __init__(self, env: dict[str, str]) -> None:
+        self.port = _free_port()
+        self.url = f"ws://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "vigie.cli", "serve", "--port", str(self.port)],
+            env={**env, "VIGIE_PORT": str(self.port)},
+            stdout=subprocess.DEVNULL,
+        )
+
+    async def ready(self) -> None:
+        async with httpx.AsyncClient() as http:
+
+            async def answers() -> bool:
+                try:
+                    reply = await http.get(f"http://127.0.0.1:{self.port}/healthz")
+                    return reply.status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            loop = asyncio.get_running_loop()
+            end = loop.time() + 30 * UNIT
+            while not await answers():
+                if self.process.poll() is not None or loop.time() > end:
+                    raise AssertionError(f"hub on port {self.port} did not start")
+                await asyncio.sleep(0.1)
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@contextmanager
+def hub_processes(
+    count: int, tmp_path: Path, redis_url: str, **settings: str
+) -> Iterator[list[HubProcess]]:
+    """``count`` hub processes on one Redis and one SQLite file; ``settings`` override
+    their environment (``VIGIE_HEARTBEAT_TIMEOUT="60"``...)."""
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'vigie.db'}",
+        "VIGIE_VAR_DIR": str(tmp_path / "var"),
+        "VIGIE_HEARTBEAT_TIMEOUT": "2",
+        "VIGIE_SWEEP_INTERVAL": "0.2",
+        **settings,
+    }
+    hubs = [HubProcess(env) for _ in range(count)]
+    try:
+        yield hubs
+    finally:
+        for hub in hubs:
+            hub.stop()

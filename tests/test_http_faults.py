@@ -172,7 +172,8 @@ session_like = st.fixed_dictionaries(
 bodies = (json_values | st.lists(candidate_like, max_size=3) | session_like | candidate_like).map(
     lambda v: json.dumps(v).encode()
 ) | st.binary(max_size=64)
-path_numbers = st.integers(min_value=0, max_value=10**25)
+path_numbers = st.sampled_from([0, 1, 2**63 - 1, 2**63, 10**25]) | st.integers(min_value=0)
+edge_bodies = st.sampled_from([b"[" * 20_000, b"9" * 5_000, b'"\\ud800"', b"\xff\xfe", b""])
 
 ENDPOINTS = [
     ("POST", "/api/login"), ("POST", "/api/logout"), ("GET", "/api/me"),

@@ -321,9 +321,9 @@ class CandidateHandler:
         """Any message from the page proves it is there: it counts as a heartbeat, and a page
         the sweep marked silent reconnects by itself (a brief ``reconnect`` on the board)."""
         if self.silenced:
-            self.silenced = False
             async with self.lock:
                 await self._heal()
+            self.silenced = False  # only once healed: a failed heal (store away) is retried
         now = self.hub.now()
         if now - self.last_heartbeat < 1.0:
             return  # a page sending faster than its 5 s beat costs nothing more
