@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import socket
-import subprocess
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -17,13 +14,13 @@ from typing import Any
 
 import httpx
 import pytest
-import redis
 import redis.asyncio as aioredis
 
 from conftest import UNIT
 from hubkit import (
     Client,
     HubProcess,
+    RedisServer,
     Roster,
     answer_for,
     board_event,
@@ -40,50 +37,10 @@ from hubkit import (
 from vigie.hub.presence import Heartbeats
 from vigie.live import CODE_FAILURES_ALLOWED, LiveStore, tag
 from vigie.records import Records
-from vigie.redis_server import _server_binary
 from vigie.registration import NewCandidate
 
 PEOPLE = [("Durand", "Zoé", date(2010, 3, 1)), ("Petit", "Lucas", date(2010, 12, 24)),
           ("Roux", "Inès", date(2011, 1, 5)), ("Faure", "Hugo", date(2010, 7, 14))]  # fmt: skip
-
-
-class RedisServer:
-    """A redis-server of the test's own (AOF on, as in production), to stop and restart."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = int(sock.getsockname()[1])
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
-            [_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
-             "--dir", str(self.data_dir), "--appendonly", "yes", "--appendfsync", "everysec",
-             "--save", "", "--daemonize", "no", "--logfile", str(self.data_dir / "redis.log")],
-            stdin=subprocess.DEVNULL,
-        )  # fmt: skip
-        deadline = time.monotonic() + 20 * UNIT
-        while True:
-            try:
-                if redis.Redis(port=self.port, socket_timeout=1).ping():
-                    return
-            except redis.RedisError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("the test's redis-server did not start")
-            time.sleep(0.05)
-
-    def stop(self, sig: signal.Signals = signal.SIGTERM) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(sig)
-            self.process.wait(timeout=20)
 
 
 @pytest.fixture
@@ -108,6 +65,14 @@ async def _room(records: Records, live: LiveStore) -> Roster:
     rows = [{"id": c.id, "last_name": c.last_name, "first_name": c.first_name,
              "birthdate": c.birthdate.isoformat()} for c in created]  # fmt: skip
     return Roster(session.id, session.password, session.access_code, rows)
+
+
+STAFF = {"email": "admin@pannes.fr", "password": "mot de passe"}
+
+
+async def _login(hub: HubProcess) -> httpx.Response:
+    async with httpx.AsyncClient(timeout=15 * UNIT) as http:
+        return await http.post(f"http://127.0.0.1:{hub.port}/api/login", json=STAFF)
 
 
 async def _status(hub: HubProcess, path: str) -> int:
@@ -165,6 +130,8 @@ async def test_hubs_ride_out_a_redis_restart(
     try:
         live = LiveStore(live_client)
         roster = await _room(records, live)
+        school = await records.get_session(roster.session_id)
+        await records.create_staff(STAFF["email"], STAFF["password"], "admin", school.school_id)
         settings = {"VIGIE_HEARTBEAT_TIMEOUT": "60"}  # this test is about Redis, not silence
         with hub_processes(2, tmp_path, server.url, **settings) as hubs:
             for hub in hubs:
@@ -209,6 +176,9 @@ async def _restart_during_a_room(
                                           pages[page_b]["candidate_id"], "minutes": 5,
                                           "reason": "panne"}, timeout=15)  # fmt: skip
         assert refused["code"] == "store_unavailable", refused
+        login = await _login(hub_a)  # the staff API too: a retryable 503, not a 500
+        assert login.status_code == 503 and login.headers["retry-after"], login.text
+        assert login.json()["error"]["code"] == "store_unavailable"
         await asyncio.sleep(max(0.0, down - 0.2))  # the outage itself: Redis stays away
         server.start()
 
@@ -231,8 +201,10 @@ async def _restart_during_a_room(
         for board, snapshot in zip((board_a, board_b), snapshots, strict=True):
             assert board.closed_code is None
             _gapless(board, snapshot)
-        # New logins and joins work on every hub, without restarting it.
+        # New logins and joins work on every hub, without restarting it: the pooled
+        # connections the restart broke were replaced.
         for index, hub in enumerate(hubs):
+            assert (await _login(hub)).status_code == 200
             async with client(hub.url, "/ws/invigilator") as fresh_board:
                 await logged_board(fresh_board, roster)
             async with client(hub.url, "/ws/candidate") as fresh_page:

@@ -192,9 +192,9 @@ export class Connection extends EventTarget {
       if (ws) ws.close(1000);
       return;
     }
-    if (error.code === "rate_limited") {
+    if (error.code === "rate_limited" || error.code === "store_unavailable") {
       this.ws?.close(1000);
-      return; // onclose retries later
+      return; // onclose retries later (the hub's store is restarting: not a wrong password)
     }
     // The password no longer works (session closed, changed): back to the login form.
     this.credentials = null;

@@ -80,6 +80,7 @@ const ERRORS = {
   malformed: "Message illisible par le serveur.",
   unknown_type: "Action inconnue du serveur : rechargez la page.",
   internal_error: "Erreur interne du serveur. Réessayez.",
+  store_unavailable: "Serveur momentanément indisponible : l'action n'a pas été faite, réessayez dans quelques secondes.",
   not_found: "Élément introuvable.",
   forbidden: "Vous n'avez pas le droit de faire cette action.",
   refused: "Cette action n'est pas possible maintenant.",

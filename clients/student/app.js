@@ -9,6 +9,8 @@ import { Countdown, formatRemaining, spokenRemaining } from "./timer.js";
 const $ = (id) => document.getElementById(id);
 const IDENTITY_KEY = "vigie.identity";
 const RETRYABLE = new Set(["conflict", "internal_error"]);
+const STORE_AWAY = "store_unavailable"; // retried for as long as it lasts (docs/protocol.md)
+const STORE_RETRY_MAX_MS = 5000;
 
 const state = {
   screen: "loading",
@@ -22,6 +24,7 @@ const state = {
   requests: new Map(), // request id -> kind ("join", "start", "answer", "alert")
   ended: false,
   replacement: false, // the next question replaces a neutralized one
+  storeRetries: 0, // consecutive store_unavailable answers (the delay grows with them)
 };
 
 const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/candidate`;
@@ -235,6 +238,7 @@ const HANDLERS = {
 };
 
 function handle(message) {
+  if (message.id !== undefined && message.type !== "error") state.storeRetries = 0;
   const handler = HANDLERS[message.type];
   if (handler) handler(message);
   if (message.id !== undefined && message.type !== "error") state.requests.delete(message.id);
@@ -246,6 +250,21 @@ function handleError(m) {
   if (m.code === "session_replaced") return; // the close (4001) follows: "replaced"
   if (m.code === "not_joined" && state.identity) {
     join();
+    return;
+  }
+  if (m.code === STORE_AWAY && (kind === "join" || kind === "answer") && state.identity) {
+    // The hub's store is restarting: nothing is wrong with what the page sent. Keep the
+    // identity and the pending answer, and send again with a growing, capped delay.
+    announce(errorText(m));
+    if (kind === "answer") $("sending-text").textContent = errorText(m);
+    state.storeRetries += 1;
+    const delay = Math.min(STORE_RETRY_MAX_MS, 500 * state.storeRetries);
+    if (kind === "join") {
+      state.joined = false;
+      setTimeout(() => join(), delay);
+    } else if (state.pending) {
+      setTimeout(() => sendPending(), delay);
+    }
     return;
   }
   if (kind === "join") {

