@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck pytest browser-deps bench bench-cat clean
+.PHONY: run test install lint typecheck pytest browser-deps bench bench-cat bench-restart clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,12 @@ bench: $(STAMP)
 
 bench-cat: $(STAMP)
 	$(BIN)/python load/bench_cat.py
+
+# A room of 20 on 2 hubs while Redis is killed and restarted (DOWN seconds, SIGNAL kill|term).
+DOWN ?= 5
+SIGNAL ?= kill
+bench-restart: $(STAMP)
+	$(BIN)/python load/redis_restart.py --down $(DOWN) --signal $(SIGNAL)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -12,7 +12,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -22,7 +21,6 @@ from typing import Any
 
 import httpx
 import msgpack
-import redis
 import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -31,7 +29,7 @@ from vigie.config import Config
 from vigie.hub.app import create_app, uvicorn_config
 from vigie.hub.context import Hub
 from vigie.records import Records
-from vigie.redis_server import server_binary
+from vigie.redis_server import EmbeddedRedis
 from vigie.registration import NewCandidate
 
 Message = dict[str, Any]
@@ -354,40 +352,10 @@ def hub_processes(
             hub.stop()
 
 
-class RedisServer:
-    """A redis-server of the test's own (AOF on, as in production), to stop and restart."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = int(sock.getsockname()[1])
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
-            [server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
-             "--dir", str(self.data_dir), "--appendonly", "yes", "--appendfsync", "everysec",
-             "--save", "", "--daemonize", "no", "--logfile", str(self.data_dir / "redis.log")],
-            stdin=subprocess.DEVNULL,
-        )  # fmt: skip
-        deadline = time.monotonic() + 20 * UNIT
-        while True:
-            try:
-                if redis.Redis(port=self.port, socket_timeout=1).ping():
-                    return
-            except redis.RedisError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("the test's redis-server did not start")
-            time.sleep(0.05)
-
-    def stop(self, sig: signal.Signals = signal.SIGTERM) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(sig)
-            self.process.wait(timeout=20)
+def redis_server(data_dir: Path) -> EmbeddedRedis:
+    """A redis-server of the test's own on a free loopback port (AOF on, as in production),
+    to stop with any signal and start again on the same port and data."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    return EmbeddedRedis(data_dir, port=port)

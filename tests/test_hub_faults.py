@@ -20,7 +20,6 @@ from conftest import UNIT
 from hubkit import (
     Client,
     HubProcess,
-    RedisServer,
     Roster,
     answer_for,
     board_event,
@@ -30,6 +29,7 @@ from hubkit import (
     joined_candidate,
     logged_board,
     planned_session,
+    redis_server,
     running_hub,
     started,
     wait_for,
@@ -37,6 +37,7 @@ from hubkit import (
 from vigie.hub.presence import Heartbeats
 from vigie.live import CODE_FAILURES_ALLOWED, LiveStore, tag
 from vigie.records import Records
+from vigie.redis_server import EmbeddedRedis
 from vigie.registration import NewCandidate
 
 PEOPLE = [("Durand", "Zoé", date(2010, 3, 1)), ("Petit", "Lucas", date(2010, 12, 24)),
@@ -124,7 +125,7 @@ def _gapless(board: Client, snapshot: dict[str, Any]) -> list[int]:
 async def test_hubs_ride_out_a_redis_restart(
     tmp_path: Path, records: Records, sig: signal.Signals, down: float
 ) -> None:
-    server = RedisServer(tmp_path / "redis")
+    server = redis_server(tmp_path / "redis")
     server.start()
     live_client = aioredis.Redis.from_url(server.url)
     try:
@@ -143,7 +144,7 @@ async def test_hubs_ride_out_a_redis_restart(
 
 
 async def _restart_during_a_room(
-    server: RedisServer, hubs: list[HubProcess], roster: Roster, live: LiveStore,
+    server: EmbeddedRedis, hubs: list[HubProcess], roster: Roster, live: LiveStore,
     sig: signal.Signals, down: float,
 ) -> None:  # fmt: skip
     hub_a, hub_b = hubs

@@ -10,7 +10,7 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from browserkit import browser, screenshot
-from hubkit import RedisServer, hub_config, planned_session, running_hub
+from hubkit import hub_config, planned_session, redis_server, running_hub
 from test_student_client import WAIT, answer_current, board_for, new_page, reach_question
 
 __all__ = ["browser"]  # the fixture, re-exported for pytest
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 async def test_an_answer_confirmed_while_redis_restarts_is_sent_again(
     tmp_path: Path, browser: Browser
 ) -> None:
-    server = RedisServer(tmp_path / "redis")
+    server = redis_server(tmp_path / "redis")
     server.start()
     try:
         async with running_hub(hub_config(tmp_path, server.url)) as hub:

@@ -17,26 +17,34 @@ import redis
 
 
 class EmbeddedRedis:
-    """A redis-server child process; ``url`` is usable by any redis client."""
+    """A redis-server child process; ``url`` is usable by any redis client.
 
-    def __init__(self, data_dir: Path) -> None:
+    On a Unix socket by default; on ``port`` of the loopback when given (the tests and the
+    restart benchmark stop and restart it there, with the same data)."""
+
+    def __init__(self, data_dir: Path, port: int | None = None) -> None:
         self.data_dir = data_dir
         self.socket = data_dir / "redis.sock"
+        self.port = port
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
+        if self.port is not None:
+            return f"redis://127.0.0.1:{self.port}/0"
         return f"unix://{self.socket}"
 
     def start(self, timeout: float = 10.0) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self._answers():
             return  # another process of this checkout already runs it (several hubs)
+        if self.port is None:
+            listen = ["--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700"]
+        else:
+            listen = ["--port", str(self.port), "--bind", "127.0.0.1"]
         args = [
             server_binary(),
-            "--port", "0",
-            "--unixsocket", str(self.socket),
-            "--unixsocketperm", "700",
+            *listen,
             "--dir", str(self.data_dir),
             "--appendonly", "yes",
             "--appendfsync", "everysec",
@@ -51,10 +59,11 @@ class EmbeddedRedis:
                 raise RuntimeError(f"embedded redis-server did not start, see {self.data_dir}")
             time.sleep(0.05)
 
-    def stop(self) -> None:
+    def stop(self, sig: signal.Signals = signal.SIGTERM) -> None:
+        """Stop the server: SIGTERM flushes the AOF; SIGKILL is a crash of the process."""
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.send_signal(signal.SIGTERM)  # redis flushes the AOF on SIGTERM
+        self.process.send_signal(sig)
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -62,11 +71,11 @@ class EmbeddedRedis:
             self.process.wait()
 
     def _answers(self) -> bool:
-        if not self.socket.exists():
+        if self.port is None and not self.socket.exists():
             return False
         try:
-            client = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=1)
-            return bool(client.ping())
+            with redis.Redis.from_url(self.url, socket_timeout=1) as client:
+                return bool(client.ping())
         except (redis.ConnectionError, redis.TimeoutError, OSError):
             return False
 

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 SUBSCRIBE_TIMEOUT = 10.0
 MIN_BACKOFF = 0.05
-MAX_BACKOFF = 2.0
+MAX_BACKOFF = 1.0
 
 
 class Frames:
