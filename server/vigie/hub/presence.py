@@ -91,7 +91,12 @@ async def sweep_once(hub: Hub) -> int:
             except VigieError:
                 return False  # another hub or the candidate acted first
 
-    return sum(await asyncio.gather(*(mark(sid, cid) for sid, cid in stale)))
+    # One session's failure (Redis away mid-sweep) must not cost the others their marks.
+    results = await asyncio.gather(*(mark(sid, cid) for sid, cid in stale), return_exceptions=True)
+    failures = [r for r in results if isinstance(r, BaseException)]
+    if failures:
+        raise failures[0]
+    return sum(r is True for r in results)
 
 
 async def sweep_forever(hub: Hub, stop: asyncio.Event) -> None:
