@@ -22,6 +22,7 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 
+from vigie.records import Records
 from vigie.redis_server import EmbeddedRedis
 
 UNIT = float(os.environ.get("VIGIE_TEST_TIME_UNIT", "1.0"))
@@ -72,6 +73,16 @@ async def redis_client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
         if created:
             await client.delete(*created)
         await client.aclose()
+
+
+@pytest.fixture
+async def records_file(tmp_path: Path) -> AsyncIterator[Records]:
+    """The records in a SQLite file of ``tmp_path``, migrated before any hub process starts
+    (they then find the schema at head and share the file)."""
+    store = Records(f"sqlite+aiosqlite:///{tmp_path / 'vigie.db'}")
+    await store.migrate()
+    yield store
+    await store.close()
 
 
 def new_session_number() -> int:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -42,14 +41,6 @@ from vigie.registration import NewCandidate
 
 PEOPLE = [("Durand", "Zoé", date(2010, 3, 1)), ("Petit", "Lucas", date(2010, 12, 24)),
           ("Roux", "Inès", date(2011, 1, 5)), ("Faure", "Hugo", date(2010, 7, 14))]  # fmt: skip
-
-
-@pytest.fixture
-async def records(tmp_path: Path) -> AsyncIterator[Records]:
-    store = Records(f"sqlite+aiosqlite:///{tmp_path / 'vigie.db'}")
-    await store.migrate()  # before the hubs start: they then find the schema at head
-    yield store
-    await store.close()
 
 
 async def _room(records: Records, live: LiveStore) -> Roster:
@@ -123,16 +114,18 @@ def _gapless(board: Client, snapshot: dict[str, Any]) -> list[int]:
     ids=["term-0.2s", "kill-0.2s", "term-5s", "kill-5s"],
 )
 async def test_hubs_ride_out_a_redis_restart(
-    tmp_path: Path, records: Records, sig: signal.Signals, down: float
+    tmp_path: Path, records_file: Records, sig: signal.Signals, down: float
 ) -> None:
     server = redis_server(tmp_path / "redis")
     server.start()
     live_client = aioredis.Redis.from_url(server.url)
     try:
         live = LiveStore(live_client)
-        roster = await _room(records, live)
-        school = await records.get_session(roster.session_id)
-        await records.create_staff(STAFF["email"], STAFF["password"], "admin", school.school_id)
+        roster = await _room(records_file, live)
+        school = await records_file.get_session(roster.session_id)
+        await records_file.create_staff(
+            STAFF["email"], STAFF["password"], "admin", school.school_id
+        )
         settings = {"VIGIE_HEARTBEAT_TIMEOUT": "60"}  # this test is about Redis, not silence
         with hub_processes(2, tmp_path, server.url, **settings) as hubs:
             for hub in hubs:
@@ -253,12 +246,12 @@ async def _parallel(
 @pytest.mark.multiprocess
 @pytest.mark.timeout(120)
 async def test_forty_parallel_guesses_get_no_more_comparisons_than_the_limits(
-    tmp_path: Path, redis_url: str, redis_client: aioredis.Redis, records: Records
+    tmp_path: Path, redis_url: str, redis_client: aioredis.Redis, records_file: Records
 ) -> None:
     for scope in ("board", "join"):
         await redis_client.delete(f"rl:{{{scope}:127.0.0.1}}")
     live = LiveStore(redis_client)
-    roster = await _room(records, live)
+    roster = await _room(records_file, live)
     with hub_processes(2, tmp_path, redis_url) as hubs:
         for hub in hubs:
             await hub.ready()

@@ -4,7 +4,6 @@ killed with SIGKILL loses nothing acknowledged (DESIGN.md "Guarantees")."""
 from __future__ import annotations
 
 import signal
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,14 +29,6 @@ from vigie.registration import NewCandidate
 pytestmark = pytest.mark.multiprocess
 
 
-@pytest.fixture
-async def records(tmp_path: Path) -> AsyncIterator[Records]:
-    store = Records(f"sqlite+aiosqlite:///{tmp_path / 'vigie.db'}")
-    await store.migrate()  # before the hubs start: they then find the schema at head
-    yield store
-    await store.close()
-
-
 async def _session(records: Records, live: LiveStore) -> Roster:
     school = await records.create_school("Lycée Multi")
     session = await records.create_session(
@@ -56,10 +47,10 @@ async def _session(records: Records, live: LiveStore) -> Roster:
 
 @pytest.mark.timeout(120)
 async def test_events_cross_hubs_and_a_killed_hub_loses_nothing(
-    tmp_path: Path, redis_url: str, redis_client: aioredis.Redis, records: Records
+    tmp_path: Path, redis_url: str, redis_client: aioredis.Redis, records_file: Records
 ) -> None:
     live = LiveStore(redis_client)
-    roster = await _session(records, live)
+    roster = await _session(records_file, live)
     with hub_processes(2, tmp_path, redis_url) as (hub_a, hub_b):
         await hub_a.ready()
         await hub_b.ready()
@@ -111,10 +102,10 @@ async def test_events_cross_hubs_and_a_killed_hub_loses_nothing(
 
 @pytest.mark.timeout(120)
 async def test_three_hubs_sweep_a_silent_candidate_once(
-    tmp_path: Path, redis_url: str, redis_client: aioredis.Redis, records: Records
+    tmp_path: Path, redis_url: str, redis_client: aioredis.Redis, records_file: Records
 ) -> None:
     live = LiveStore(redis_client)
-    roster = await _session(records, live)
+    roster = await _session(records_file, live)
     with hub_processes(3, tmp_path, redis_url) as (hub_a, hub_b, hub_c):
         for hub in (hub_a, hub_b, hub_c):
             await hub.ready()
