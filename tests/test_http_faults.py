@@ -73,12 +73,18 @@ async def test_numbers_beyond_sql_integers_in_paths_are_not_found(api: Api) -> N
     token = await api.admin("paths@example.fr")
     number = await _session(api, token)
     async with api.client(token) as client:
-        for path in (f"/api/sessions/{HUGE}", f"/api/sessions/{10**30}/candidates"):
+        for path in (
+            f"/api/sessions/{HUGE}",
+            f"/api/sessions/{10**30}/candidates",
+            f"/api/sessions/{2**31}",  # one past PostgreSQL's INTEGER
+            f"/api/sessions/{2**52}/candidates",
+        ):
             answer = await client.get(path)
             assert answer.status_code == 404, answer.text
             assert answer.json()["error"]["message"]
-        answer = await client.delete(f"/api/sessions/{number}/candidates/{HUGE}")
-        assert answer.status_code == 404, answer.text
+        for candidate in (HUGE, 2**31):
+            answer = await client.delete(f"/api/sessions/{number}/candidates/{candidate}")
+            assert answer.status_code == 404, answer.text
 
 
 async def test_names_with_control_characters_are_refused_with_their_row(api: Api) -> None:
@@ -172,7 +178,9 @@ session_like = st.fixed_dictionaries(
 bodies = (json_values | st.lists(candidate_like, max_size=3) | session_like | candidate_like).map(
     lambda v: json.dumps(v).encode()
 ) | st.binary(max_size=64)
-path_numbers = st.sampled_from([0, 1, 2**63 - 1, 2**63, 10**25]) | st.integers(min_value=0)
+path_numbers = st.sampled_from(
+    [0, 1, 2**31 - 1, 2**31, 2**52, 2**63 - 1, 2**63, 10**25]
+) | st.integers(min_value=0)
 edge_bodies = st.sampled_from([b"[" * 20_000, b"9" * 5_000, b'"\\ud800"', b"\xff\xfe", b""])
 
 ENDPOINTS = [

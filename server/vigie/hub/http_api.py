@@ -50,8 +50,8 @@ def _bearer(request: Request) -> str:
     return token.strip()
 
 
-MAX_ID = 2**63 - 1
-"""Identifiers are SQL BIGINTs: a larger number in a path names nothing."""
+MAX_ID = 2**31 - 1
+"""Identifiers are SQL INTEGERs (32-bit on PostgreSQL): a larger number in a path names nothing."""
 
 
 def _path_id(request: Request, name: str) -> int:
