@@ -19,15 +19,21 @@ from vigie.core.adaptive import (
     neutralize_current,
     new_state,
     next_question,
+    present,
     record_answer,
 )
-from vigie.core.adaptive.bank import Question
 from vigie.core.adaptive.irt import GRID, START_THETA, eap, information, probability
 from vigie.core.adaptive.selection import choose, eligible
 
 
-def _key(q: Question) -> Any:
-    return list(q.answer) if q.type == "multiple" else q.answer[0]
+def page_key(bank: Bank, state: CatState, question_id: str) -> Any:
+    """The right answer in the identifiers this candidate's page was shown."""
+    q = bank.get(question_id)
+    if q.type == "short":
+        return q.answer[0]
+    by_text = {o["text"]: o["id"] for o in present(bank, state, question_id)["options"]}
+    key = [by_text[o.text] for o in q.options if o.id in q.answer]
+    return key if q.type == "multiple" else key[0]
 
 
 def _run(bank: Bank, seed: int, method: Method = Method.STRATIFIED) -> CatState:
@@ -37,8 +43,8 @@ def _run(bank: Bank, seed: int, method: Method = Method.STRATIFIED) -> CatState:
         state, qid = next_question(bank, state, method)
         if qid is None:
             return state
-        q = bank.get(qid)
-        state, _ = record_answer(bank, state, qid, _key(q) if len(state.answers) % 2 else None)
+        key = page_key(bank, state, qid) if len(state.answers) % 2 else None
+        state, _ = record_answer(bank, state, qid, key)
 
 
 @pytest.mark.parametrize("method", list(Method))
@@ -81,7 +87,7 @@ def test_a_resume_from_the_stored_state_continues_exactly() -> None:
         state = CatState.from_dict(stored)
         assert next_question(bank, state) == (state, qid)  # asking again shows the same question
         assert qid is not None
-        state, _ = record_answer(bank, state, qid, _key(bank.get(qid)) if i % 2 else None)
+        state, _ = record_answer(bank, state, qid, page_key(bank, state, qid) if i % 2 else None)
     assert state == whole
 
 
@@ -111,7 +117,7 @@ def test_answering_another_question_is_refused_and_a_retry_is_idempotent() -> No
     with pytest.raises(CatStateRefused) as caught:
         record_answer(bank, state, other, None)
     assert caught.value.code == "question_not_current"
-    answered, right = record_answer(bank, state, qid, _key(bank.get(qid)))
+    answered, right = record_answer(bank, state, qid, page_key(bank, state, qid))
     assert right
     assert record_answer(bank, answered, qid, None) == (answered, True)
     with pytest.raises(CatStateRefused):
@@ -143,7 +149,7 @@ def test_a_validated_alert_drops_the_question_and_its_skill() -> None:
     for _ in range(7):  # every later question avoids the dropped question's skill
         state, qid = next_question(bank, state)
         assert qid is not None and bank.get(qid).skill != "@same"
-        state, _ = record_answer(bank, state, qid, "a")
+        state, _ = record_answer(bank, state, qid, page_key(bank, state, qid))
     with pytest.raises(CatStateRefused) as caught:
         neutralize_current(bank, state)
     assert caught.value.code == "no_current_question"

@@ -138,6 +138,8 @@ async def test_reload_waits_for_the_invigilator(hub: RunningHub, roster: Roster)
             question = await reloaded.expect("question")
             assert question["question_number"] == 2
             assert question["question"]["id"] == second["question"]["id"]
+            # The same order under the same identifiers: the page learns nothing new.
+            assert question["question"]["options"] == second["question"]["options"]
 
 
 async def test_answers_are_idempotent_and_ordered(hub: RunningHub, roster: Roster) -> None:
@@ -160,6 +162,40 @@ async def test_answers_are_idempotent_and_ordered(hub: RunningHub, roster: Roste
         assert list(answers) == [1]
         state = await hub.hub.live.state(roster.session_id, first["candidate_id"])
         assert state.question_number == 2
+
+
+async def test_the_page_sees_its_own_option_ids_and_answers_are_stored_in_the_banks(
+    hub: RunningHub, roster: Roster
+) -> None:
+    async with (
+        client(hub.ws_url, "/ws/invigilator") as board,
+        client(hub.ws_url, "/ws/candidate") as page,
+    ):
+        await logged_board(board, roster)
+        question = await started(page, board, roster)
+        cid = question["candidate_id"]
+        while not question["question"]["options"]:  # skip short answers to reach a choice
+            await page.request({"type": "answer", "question_number": question["question_number"],
+                                "answer": "réponse"})  # fmt: skip
+            question = await page.expect("question")
+        bank_question = hub.hub.bank.get(question["question"]["id"])
+        bank_ids = {o.id for o in bank_question.options}
+        shown = question["question"]["options"]
+        assert not bank_ids & {o["id"] for o in shown}
+        number = question["question_number"]
+        refused = await page.request(
+            {"type": "answer", "question_number": number, "answer": sorted(bank_ids)[0]}
+        )
+        assert refused["code"] == "answer_invalid"
+        chosen = shown[0]
+        answer = chosen["id"] if bank_question.type == "single" else [chosen["id"]]
+        ack = await page.request({"type": "answer", "question_number": number, "answer": answer})
+        assert ack["type"] == "answer_ack"
+        stored = await hub.hub.live.answers(roster.session_id, cid)
+        by_text = {o.text: o.id for o in bank_question.options}
+        expected = by_text[chosen["text"]]
+        assert stored[number]["answer"] == (expected if bank_question.type == "single"
+                                            else [expected])  # fmt: skip
 
 
 async def test_alert_blocks_answers_until_the_decision(hub: RunningHub, roster: Roster) -> None:

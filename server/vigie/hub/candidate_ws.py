@@ -230,7 +230,7 @@ class CandidateHandler:
             raise Refused("Plus de 24 h depuis le début de la session : entrée impossible.",
                           code="entry_window_closed")  # fmt: skip
         cat, question_id = adaptive.next_question(
-            hub.bank, adaptive.new_state(secrets.randbits(32))
+            hub.bank, adaptive.new_state(secrets.randbits(64))
         )
         token = secrets.token_urlsafe(24)
         extra = {"cat": json.dumps(cat.to_dict()), "question": question_id or "",
@@ -240,7 +240,7 @@ class CandidateHandler:
             await hub.live.mark_first_start(self.session_id, now)
         self._reply(message, {"type": "started", "resume_token": token,
                               "started_at": now, "deadline": applied.state.deadline})  # fmt: skip
-        await self._send_question((applied.state, question_id or ""))
+        await self._send_question((applied.state, cat, question_id or ""))
 
     async def _answer(self, message: dict[str, Any]) -> None:
         hub, now = self.hub, self.hub.now()
@@ -267,10 +267,12 @@ class CandidateHandler:
             raise cand.AlertPending()
         cat = adaptive.CatState.from_dict(json.loads(fields["cat"]))
         question_id = fields["question"]
+        # Stored in the bank's option ids, so the jury and a rescoring read the same answer.
+        given = adaptive.bank_answer(hub.bank, cat, question_id, message["answer"])
         cat, correct = adaptive.record_answer(hub.bank, cat, question_id, message["answer"])
         cat, next_id = adaptive.next_question(hub.bank, cat)
         command: cand.Command = cand.Finish() if next_id is None else cand.Answer(number + 1)
-        stored_answer = msgpack.packb({"question_id": question_id, "answer": message["answer"],
+        stored_answer = msgpack.packb({"question_id": question_id, "answer": given,
                                        "correct": correct, "at": now})  # fmt: skip
         applied = await self._execute(
             state, command, now,
@@ -287,7 +289,7 @@ class CandidateHandler:
         if next_id is None:
             self.conn.send({"type": "test_ended", "status": Status.FINISHED.value})
         else:
-            await self._send_question((applied.state, next_id))
+            await self._send_question((applied.state, cat, next_id))
 
     def _reply(self, request: dict[str, Any], reply: dict[str, Any]) -> None:
         if request.get("id") is not None:
@@ -330,20 +332,25 @@ class CandidateHandler:
         self.last_heartbeat = now
         self.hub.heartbeats.beat(self.session_id, self.candidate_id, now)
 
-    async def _send_question(self, known: tuple[cand.CandidateState, str] | None = None) -> None:
-        """Send the current question; ``known`` (state, question id) saves a read when the
-        caller just wrote them."""
+    async def _send_question(
+        self, known: tuple[cand.CandidateState, adaptive.CatState, str] | None = None
+    ) -> None:
+        """Send the current question, as this candidate sees it (own option order and ids);
+        ``known`` (state, adaptive test, question id) saves a read when the caller just
+        wrote them."""
+        cat: adaptive.CatState | None
         if known is None:
             fields = await self.hub.live.candidate(self.session_id, self.candidate_id)
             state, question_id = state_from_hash(self.session_id, fields), fields.get("question")
+            cat = adaptive.CatState.from_dict(json.loads(fields["cat"])) if question_id else None
         else:
-            state, question_id = known
-        if state.status is not Status.IN_PROGRESS or not question_id:
+            state, cat, question_id = known
+        if state.status is not Status.IN_PROGRESS or not question_id or cat is None:
             return
         self.conn.send({
             "type": "question", "question_number": state.question_number,
             "question_count": adaptive.TEST_LENGTH, "deadline": state.deadline,
-            "question": self.hub.bank.public(question_id), "alert": state.alert,
+            "question": adaptive.present(self.hub.bank, cat, question_id), "alert": state.alert,
         })  # fmt: skip
 
     async def _execute(

@@ -17,6 +17,8 @@ from vigie.core.adaptive.answers import Answer, check_answer
 from vigie.core.adaptive.bank import Bank
 from vigie.core.adaptive.errors import CatStateRefused
 from vigie.core.adaptive.irt import START_THETA, Estimate, eap
+from vigie.core.adaptive.presentation import present as _present
+from vigie.core.adaptive.presentation import to_bank_answer
 from vigie.core.adaptive.selection import TEST_LENGTH, Method, choose, eligible
 
 STATE_VERSION = 1
@@ -105,13 +107,25 @@ def next_question(
     return replace(state, current=question.id), question.id
 
 
+def present(bank: Bank, state: CatState, question_id: str) -> dict[str, Any]:
+    """The question as this candidate's page shows it: options in the candidate's own order,
+    under identifiers of their own (``vigie.core.adaptive.presentation``)."""
+    return _present(bank, state.seed, question_id)
+
+
+def bank_answer(bank: Bank, state: CatState, question_id: str, answer: Answer) -> Answer:
+    """The page's answer (identifiers from ``present``) in the bank's option ids."""
+    return to_bank_answer(bank, state.seed, question_id, answer)
+
+
 def record_answer(
     bank: Bank, state: CatState, question_id: str, answer: Answer
 ) -> tuple[CatState, bool]:
     """Check and record the answer to the current question, and update the estimate.
 
-    A retry of the last recorded answer (same question) is idempotent: it returns the state
-    unchanged and the result first recorded.
+    ``answer`` uses the identifiers the page was shown (``present``). A retry of the last
+    recorded answer (same question) is idempotent: it returns the state unchanged and the
+    result first recorded.
     """
     if state.current is None and state.answers and state.answers[-1][0] == question_id:
         return state, state.answers[-1][1]
@@ -119,7 +133,7 @@ def record_answer(
         raise CatStateRefused(
             "Cette question n'est pas la question en cours.", code="question_not_current"
         )
-    correct = check_answer(bank.get(question_id), answer)
+    correct = check_answer(bank.get(question_id), bank_answer(bank, state, question_id, answer))
     answers = (*state.answers, (question_id, correct))
     theta = estimate(bank, answers).theta
     return replace(state, answers=answers, current=None, theta=theta), correct
