@@ -22,12 +22,18 @@ def _answers(n: int, right_every: int = 2) -> list[tuple[str, bool]]:
     return [(qid, i % right_every == 0) for i, qid in enumerate(picked[:n])]
 
 
-def test_fewer_than_20_answers_with_an_abort_reason_is_rejected() -> None:
-    for reason in ("candidate", "technical"):
+def test_fewer_than_20_answers_is_rejected_whatever_the_abort_reason() -> None:
+    for reason in ("candidate", "technical", None):
         result = score(load_bank(), _answers(19), reason)
         assert result.rejected and result.score == 0
         assert set(result.levels.values()) == {0}
-    assert not score(load_bank(), _answers(19), None).rejected
+    assert not score(load_bank(), _answers(20), None).rejected
+
+
+def test_no_answer_scores_nothing() -> None:
+    """The prior alone once gave 417 points (level 3) to a test with no answer."""
+    result = score(load_bank(), [], None)
+    assert result.rejected and result.score == 0
 
 
 def test_an_abandon_by_the_candidate_lowers_the_ability() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
@@ -150,3 +151,28 @@ async def test_tokens_expire_and_revoke(records: Records) -> None:
     await records.revoke_token(token)
     with pytest.raises(NotAuthenticated):
         await records.staff_for_token(token, now=now)
+
+
+async def test_outcomes_are_upserted_and_read_back_by_session(records: Records) -> None:
+    number = await planned(records)
+    (candidate,) = await records.register_candidates(number, [lea()])
+    first = {"v": 1, "status": "ended_by_invigilator", "answers": [["q11-01", True]],
+             "abort_reason": None, "neutralized": [],
+             "result": {"score": 0, "rejected": True}}  # fmt: skip
+    await records.outcomes.save(number, candidate.id, first, now=START)
+    again = {**first, "abort_reason": "technical", "result": {"score": 12, "rejected": False}}
+    await records.outcomes.save(number, candidate.id, again, now=START)  # a rescoring
+    await records.outcomes.save(number, candidate.id, again, now=START)  # a retry
+    assert await records.outcomes.of_session(number) == {candidate.id: again}
+    assert await records.outcomes.of_session(number + 1) == {}
+
+
+async def test_parallel_first_saves_of_one_outcome_keep_one_row(records: Records) -> None:
+    number = await planned(records)
+    (candidate,) = await records.register_candidates(number, [lea()])
+    data = {"v": 1, "status": "finished", "answers": [], "abort_reason": None,
+            "neutralized": [], "result": {"score": 300, "rejected": False}}  # fmt: skip
+    await asyncio.gather(
+        *(records.outcomes.save(number, candidate.id, data, now=START) for _ in range(8))
+    )
+    assert await records.outcomes.of_session(number) == {candidate.id: data}

@@ -155,6 +155,8 @@ def create_app(config: Config) -> Starlette:
             stop_sweep.set()
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(sweep, timeout=5)
+            if hub.background:  # outcomes on their way to the records store
+                await asyncio.wait(hub.background, timeout=5)
             await fanout.stop()
             await client.aclose()
             await records.close()

@@ -18,12 +18,14 @@ import msgpack
 from vigie.codec import InvalidField
 from vigie.core import adaptive
 from vigie.core import candidate as cand
+from vigie.core.candidate import Status
 from vigie.core.incidents import CATEGORIES, needs_question_number
 from vigie.exceptions import InvalidInput, NotAuthenticated, NotFound, Refused, VigieError
 from vigie.hub.connection import Connection
 from vigie.hub.context import Hub
 from vigie.hub.endpoint import error_frame
 from vigie.hub.fanout import Frames
+from vigie.hub.outcomes import archive, outcome_fields
 from vigie.hub.views import board_snapshot
 from vigie.live import Applied, state_from_hash
 
@@ -200,7 +202,16 @@ class BoardHandler:
         await self._apply(message["candidate_id"], cand.AuthorizeResume())
 
     async def _do_end_test(self, message: dict[str, Any]) -> None:
-        await self._apply(message["candidate_id"], cand.EndByInvigilator(), heartbeat="del")
+        candidate_id = message["candidate_id"]
+        fields = await self.hub.live.candidate(self.session_id, candidate_id)
+        await self._end(state_from_hash(self.session_id, fields), fields, self.hub.now())
+
+    async def _end(self, state: cand.CandidateState, fields: dict[str, str], now: float) -> None:
+        """End a test by the invigilator, scored in the same write."""
+        hub = self.hub
+        extra = outcome_fields(hub.bank, Status.ENDED_BY_INVIGILATOR, fields.get("cat"))
+        await hub.live.execute(state, cand.EndByInvigilator(), now, heartbeat="del", extra=extra)
+        archive(hub, self.session_id, state.candidate_id, extra)
 
     async def _do_end_overdue(self, _: dict[str, Any]) -> dict[str, Any]:
         now = self.hub.now()
@@ -210,8 +221,7 @@ class BoardHandler:
             state = state_from_hash(self.session_id, fields)
             if state.is_overdue(now):
                 with contextlib.suppress(VigieError):  # changed meanwhile: not overdue now
-                    await self.hub.live.execute(state, cand.EndByInvigilator(), now,
-                                                heartbeat="del")  # fmt: skip
+                    await self._end(state, fields, now)
                     ended.append(candidate_id)
         return {"ended": ended}
 

@@ -36,6 +36,7 @@ from vigie.exceptions import (
 from vigie.hub.connection import Connection
 from vigie.hub.context import Hub
 from vigie.hub.fanout import Frames
+from vigie.hub.outcomes import archive, outcome_fields
 from vigie.live import CODE_LOCK_SECONDS, CODE_LOCKED_MESSAGE, Applied, state_from_hash
 
 log = logging.getLogger(__name__)
@@ -274,9 +275,11 @@ class CandidateHandler:
         command: cand.Command = cand.Finish() if next_id is None else cand.Answer(number + 1)
         stored_answer = msgpack.packb({"question_id": question_id, "answer": given,
                                        "correct": correct, "at": now})  # fmt: skip
+        extra = {"cat": json.dumps(cat.to_dict()), "question": next_id or ""}
+        if next_id is None:  # the last answer ends the test: scored in the same write
+            extra |= outcome_fields(hub.bank, Status.FINISHED, cat)
         applied = await self._execute(
-            state, command, now,
-            extra={"cat": json.dumps(cat.to_dict()), "question": next_id or ""},
+            state, command, now, extra=extra,
             answer=(number, stored_answer), conn_guard=self.conn_id,
             heartbeat="del" if next_id is None else "",
         )  # fmt: skip
@@ -288,6 +291,7 @@ class CandidateHandler:
             return
         if next_id is None:
             self.conn.send({"type": "test_ended", "status": Status.FINISHED.value})
+            archive(hub, self.session_id, self.candidate_id, extra)
         else:
             await self._send_question((applied.state, cat, next_id))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ class Hub:
     heartbeats: Heartbeats = field(default_factory=Heartbeats)
     """Beats received by this hub, written to Redis by the sweep loop."""
     meta_cache: dict[int, tuple[float, dict[str, str]]] = field(default_factory=dict)
+    background: set[asyncio.Task[None]] = field(default_factory=set)
+    """Work that outlives the request that started it (outcome archiving), awaited at stop."""
 
     def now(self) -> float:
         return self.clock()

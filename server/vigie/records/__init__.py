@@ -28,6 +28,7 @@ from vigie.core.codes import new_access_code, new_session_password
 from vigie.core.roster import RosterEntry, SessionInfo
 from vigie.exceptions import InvalidInput, NotAuthenticated, NotFound, Refused
 from vigie.records.models import ROLES, Candidate, School, SessionRecord, StaffMember
+from vigie.records.outcomes import Outcomes
 from vigie.records.schema import CandidateRow, SchoolRow, SessionRow, StaffRow, StaffTokenRow
 from vigie.registration import NewCandidate, RegistrationRejected, duplicate_errors
 
@@ -71,6 +72,7 @@ class Records:
         if not self.is_postgresql:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._db = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.outcomes = Outcomes(self._db)
         self._hasher = PasswordHasher()
         self._dummy_hash: str | None = None
 

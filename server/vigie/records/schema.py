@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
 )
@@ -117,3 +118,22 @@ class StaffTokenRow(Base):
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class OutcomeRow(Base):
+    """The scored outcome of one candidate's ended test (``vigie.core.outcome``)."""
+
+    __tablename__ = "outcomes"
+
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidates.id", ondelete="CASCADE"), primary_key=True
+    )
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(32))
+    score: Mapped[int] = mapped_column(Integer)
+    rejected: Mapped[bool] = mapped_column(Boolean)
+    data: Mapped[str] = mapped_column(Text)
+    """``Outcome.to_dict()`` as JSON: the answers and rules the score is recomputed from."""
+    scored_at: Mapped[datetime] = mapped_column(UTCDateTime())

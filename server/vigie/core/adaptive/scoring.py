@@ -2,7 +2,10 @@
 
 Rules (DOMAIN.md "The test", docs/decisions/0006-exposure-control.md):
 
-- Fewer than 20 answers with an abort reason: rejected (no score).
+- Fewer than 20 answers: rejected (no score). DOMAIN.md says "with an abort reason": a test
+  can only stop before 32 answers by being aborted, and until the school gives the reason at
+  finalization it is not known yet; the prior alone must never score (it gave 417 for no
+  answer at all).
 - 20 to 31 answers with abort reason ``candidate``: ability lowered before scoring, by counting
   each missing question as a wrong answer to a question at the candidate's own level (b = the
   current estimate, a = the bank's median discrimination), one after the other.
@@ -120,7 +123,7 @@ def score(
     kept = [(q, ok) for q, ok in answers if q not in neutralized]
     responses = [(bank.get(q).a, bank.get(q).b, ok) for q, ok in kept]
     raw = eap(responses)
-    if abort_reason is not None and answered < MIN_ANSWERS:
+    if answered < MIN_ANSWERS:
         return Result(
             score=0,
             levels=dict.fromkeys(COMPETENCES, 0),
@@ -130,7 +133,7 @@ def score(
             se=raw.se,
             answered=answered,
             counted=len(kept),
-            notes=(f"rejected: {answered} answers, fewer than {MIN_ANSWERS}, test aborted",),
+            notes=(f"rejected: {answered} answers, fewer than {MIN_ANSWERS}",),
         )
     final, missing = raw, 0
     notes: tuple[str, ...] = ()
