@@ -1,4 +1,4 @@
-"""The candidate's live status machine (DOMAIN.md "Statuses", flow steps 6-13)."""
+"""The candidate's live status machine (docs/domain.md "Statuses", flow steps 6-13)."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ COMMANDS: dict[type[Command], Command] = {
     DismissAlert: DismissAlert(),
 }
 
-# The rules of DOMAIN.md "Statuses", written out by hand: (status, command) -> new status.
+# The rules of docs/domain.md "Statuses", written out by hand: (status, command) -> new status.
 # Every pair not listed must be refused.
 EXPECTED: dict[tuple[Status, type[Command]], Status] = {
     (S.REGISTERED, ConfirmPresence): S.PRESENT,

@@ -1,4 +1,4 @@
-"""The codes of DOMAIN.md "Formats and constants"."""
+"""The codes of docs/domain.md "Formats and constants"."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from vigie.core.codes import (
     normalize_access_code,
 )
 
-# Written out from DOMAIN.md, not imported, so a typo in the module fails here.
+# Written out from docs/domain.md, not imported, so a typo in the module fails here.
 PASSWORD_ALPHABET = "23456789bcdfghjkmpqrstvwxyBCDFGHJKMPQRSTVWXY!*?"
 LETTERS = "BCDFGHJKMPQRTVWXY"
 DIGITS = "2346789"

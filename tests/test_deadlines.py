@@ -1,4 +1,4 @@
-"""Regulatory time (DOMAIN.md flow, step 11)."""
+"""Regulatory time (docs/domain.md flow, step 11)."""
 
 from __future__ import annotations
 

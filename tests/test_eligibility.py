@@ -1,4 +1,4 @@
-"""Eligibility (DOMAIN.md flow, step 1): level >= 1 in at least 5 of the 16 competences."""
+"""Eligibility (docs/domain.md flow, step 1): level >= 1 in at least 5 of the 16 competences."""
 
 from __future__ import annotations
 

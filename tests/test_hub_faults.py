@@ -1,7 +1,8 @@
 """Faults and attacks on the live hub, against real Redis and real hub processes: a Redis
 restart ridden out, limits on secrets that hold under parallel guesses, a leaving page that
 costs no other session its heartbeats, closes that reach the client, refused logins that
-leave the socket as it was (DESIGN.md "Faults are survived", "Limits on secrets are atomic")."""
+leave the socket as it was (docs/architecture.md "Faults are survived", "Limits on secrets
+are atomic")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Guarantees of the live hub (DESIGN.md "Guarantees"), each with a test that fails without it."""
+"""Guarantees of the live hub (docs/architecture.md "Guarantees"), each with a test that
+fails without it."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Several hub processes on one Redis: events cross hubs, the sweep is idempotent, and a hub
-killed with SIGKILL loses nothing acknowledged (DESIGN.md "Guarantees")."""
+killed with SIGKILL loses nothing acknowledged (docs/architecture.md "Guarantees")."""
 
 from __future__ import annotations
 

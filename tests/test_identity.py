@@ -1,4 +1,4 @@
-"""Matching a joining candidate against the roster (DOMAIN.md flow, step 7)."""
+"""Matching a joining candidate against the roster (docs/domain.md flow, step 7)."""
 
 from __future__ import annotations
 

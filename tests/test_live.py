@@ -1,4 +1,4 @@
-"""The live store against a real Redis (DESIGN.md "Guarantees")."""
+"""The live store against a real Redis (docs/architecture.md "Guarantees")."""
 
 from __future__ import annotations
 

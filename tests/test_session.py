@@ -1,4 +1,4 @@
-"""The session's status machine (DOMAIN.md "Statuses": created -> finalized -> in_review ->
+"""The session's status machine (docs/domain.md "Statuses": created -> finalized -> in_review ->
 published)."""
 
 from __future__ import annotations

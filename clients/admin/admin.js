@@ -1,4 +1,4 @@
-// The school admin's pages before the session (DOMAIN.md flow, steps 1-4): log in, list
+// The school admin's pages before the session (docs/domain.md flow, steps 1-4): log in, list
 // and create sessions, open one (session.js). Screens are chosen by the URL hash, so the
 // browser's back button and bookmarks work: #/sessions, #/sessions/nouvelle, #/sessions/123.
 

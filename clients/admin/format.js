@@ -1,5 +1,5 @@
 // How dates, numbers and codes read in French. Times are shown in the session's own time
-// zone (DOMAIN.md: stored in UTC, Europe/Paris by default, overseas schools have theirs).
+// zone (docs/domain.md: stored in UTC, Europe/Paris by default, overseas schools have theirs).
 
 const DEFAULT_ZONE = "Europe/Paris";
 
@@ -80,7 +80,7 @@ export function candidateCount(count) {
   return count === 1 ? "1 candidat" : `${count} candidats`;
 }
 
-/** At most 20 candidates per invigilator (DOMAIN.md flow, step 4). */
+/** At most 20 candidates per invigilator (docs/domain.md flow, step 4). */
 export function staffing(count) {
   if (count === 0) return "Aucun candidat inscrit : au moins 1 surveillant sera nécessaire.";
   const needed = Math.ceil(count / 20);

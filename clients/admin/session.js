@@ -1,4 +1,4 @@
-// A session's page: its details, the invigilator kit (DOMAIN.md flow, step 3) and its
+// A session's page: its details, the invigilator kit (docs/domain.md flow, step 3) and its
 // candidates (step 2): the list, one added by hand, a roster CSV, a removal.
 
 import { api } from "./api.js";

@@ -121,7 +121,7 @@ export function fullName(row) {
   return `${row.last_name} ${row.first_name}`;
 }
 
-/** DOMAIN.md: alerts first, then overtime, then by name (French collation). */
+/** docs/domain.md: alerts first, then overtime, then by name (French collation). */
 export function sortRows(rows, now) {
   const collator = new Intl.Collator("fr", { sensitivity: "base" });
   const rank = (row) => (row.alert ? 0 : isOverdue(row, now) ? 1 : 2);

@@ -23,7 +23,7 @@ export const STATUS_ORDER = [
 export const RUNNING = new Set(["in_progress", "disconnected", "resume_authorized"]);
 export const FINAL = new Set(["finished", "ended_by_invigilator", "ended_by_finalization", "absent"]);
 
-// DOMAIN.md "Formats and constants": incident report categories.
+// docs/domain.md "Formats and constants": incident report categories.
 export const CATEGORIES = {
   C1: "Modification du nom ou de la date de naissance",
   C2: "Modification du temps majoré",

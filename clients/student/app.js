@@ -605,7 +605,7 @@ function sendPending() {
   request("answer", { type: "answer", question_number: p.number, answer: p.answer });
 }
 
-// --- live alert (DOMAIN.md step 12) ------------------------------------------------------
+// --- live alert (docs/domain.md step 12) ------------------------------------------------------
 
 function buildAlertChoices() {
   const box = $("alert-choices");

@@ -1,9 +1,9 @@
 // French text for people: every error code a candidate can receive, the end statuses,
-// and the live-alert categories (DOMAIN.md "Formats and constants", E1-E12).
+// and the live-alert categories (docs/domain.md "Formats and constants", E1-E12).
 
 /** What the candidate should read and do, per stable error code of the protocol. */
 export const ERRORS = {
-  // Joining (DOMAIN.md flow, step 7)
+  // Joining (docs/domain.md flow, step 7)
   identity_not_found:
     "Aucun candidat ne correspond. Vérifiez le numéro de session, votre nom, votre prénom et votre date de naissance : écrivez-les comme sur la feuille d'émargement.",
   identity_ambiguous:

@@ -1,5 +1,5 @@
 // Remaining time, from the server's deadline and the measured clock offset
-// (DESIGN.md "The server owns the clock"). Warnings at 15 and 5 minutes left.
+// (docs/architecture.md "The server owns the clock"). Warnings at 15 and 5 minutes left.
 
 const WARNINGS = [
   [15 * 60, "Attention : il reste 15 minutes."],

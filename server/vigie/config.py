@@ -20,7 +20,7 @@ class Config:
     port: int = 8000
     public_url: str = "http://127.0.0.1:8000"
     heartbeat_timeout: float = 12.0
-    """Seconds of silence before a candidate is marked disconnected (DESIGN.md: 12 s)."""
+    """Seconds of silence before a candidate is marked disconnected (docs/architecture.md: 12 s)."""
     sweep_interval: float = 0.5
     """Seconds between presence sweeps: silence shows within 12 to 12.5 s."""
     resume_grace: float = 60.0

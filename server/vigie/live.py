@@ -1,7 +1,7 @@
 """The live store: every Redis key and Lua script of Vigie lives in this module.
 
 Keys carry the session's hash tag, ``{s:<session>}``, so each script touches one slot and
-sessions spread across a Redis Cluster unchanged (DESIGN.md "One session, one shard")::
+sessions spread across a Redis Cluster unchanged (docs/architecture.md "One session, one shard")::
 
     {s:N}:meta          hash: epoch, seq, password, access_code, first_start, status, ...
     {s:N}:roster        hash: candidate id -> msgpack identity (names, birthdate, eligible)
@@ -451,9 +451,9 @@ class LiveStore:
         return events
 
     # --- limits on secrets -------------------------------------------------------------
-    # DESIGN.md "Limits on secrets are atomic": every attempt is counted, in one script and
-    # across hubs, BEFORE its secret is compared; a right secret then takes its attempt back.
-    # Forty parallel guesses thus get no more comparisons than forty sequential ones.
+    # docs/architecture.md "Limits on secrets are atomic": every attempt is counted, in one
+    # script and across hubs, BEFORE its secret is compared; a right secret then takes its
+    # attempt back. Forty parallel guesses thus get no more comparisons than forty sequential ones.
 
     async def reserve_attempt(
         self, scope: str, key: str, now: float, limit: int, window: float

@@ -1,4 +1,4 @@
-"""What a school sends to register candidates (DOMAIN.md flow, step 2), checked field by field.
+"""What a school sends to register candidates (docs/domain.md flow, step 2), checked field by field.
 
 Pure: no I/O. The JSON API and the CSV roster parser both turn their input into
 ``NewCandidate`` rows here, so a row is refused for the same reasons whatever its source.
@@ -36,7 +36,7 @@ class NewCandidate:
     first_name: str
     birthdate: date
     extra_time: float = 0.0
-    """A fraction: 0.33 is 33 % (DOMAIN.md "Formats and constants")."""
+    """A fraction: 0.33 is 33 % (docs/domain.md "Formats and constants")."""
     external_id: str | None = None
     email: str | None = None
     eligible: bool | None = None

@@ -153,7 +153,7 @@ PROFILE_COLUMNS = {
 
 
 def parse_profile_export(data: bytes) -> dict[str, bool]:
-    """External id -> eligible, from a profile-collection export (DOMAIN.md flow, step 1).
+    """External id -> eligible, from a profile-collection export (docs/domain.md flow, step 1).
 
     The competence count decides when present (level >= 1 in at least 5 competences);
     the "Certifiable" column is the fallback.

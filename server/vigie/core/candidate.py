@@ -1,4 +1,4 @@
-"""The candidate's live status machine (DOMAIN.md "Statuses", flow steps 6-13).
+"""The candidate's live status machine (docs/domain.md "Statuses", flow steps 6-13).
 
 One transition table says which command each status accepts and where it leads. A command
 returns the new state and the events to publish; it mutates nothing. The hub stores both in

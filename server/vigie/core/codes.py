@@ -1,4 +1,4 @@
-"""Generators and validators of the codes of DOMAIN.md "Formats and constants".
+"""Generators and validators of the codes of docs/domain.md "Formats and constants".
 
 All generators draw from ``secrets`` (a CSPRNG): these codes guard access to a session.
 """

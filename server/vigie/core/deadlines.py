@@ -1,4 +1,4 @@
-"""Regulatory time (DOMAIN.md flow, step 11).
+"""Regulatory time (docs/domain.md flow, step 11).
 
 A test lasts 105 minutes x (1 + extra time) plus the minutes granted live, never more than
 24 h; nobody may enter more than 24 h after the session's first start.

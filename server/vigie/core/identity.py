@@ -1,4 +1,4 @@
-"""Matching a joining candidate against the roster (DOMAIN.md flow, step 7).
+"""Matching a joining candidate against the roster (docs/domain.md flow, step 7).
 
 Names match ignoring accents, case and punctuation; the birthdate must be exact.
 """

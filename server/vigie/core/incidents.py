@@ -1,4 +1,4 @@
-"""Incident report categories (DOMAIN.md "Formats and constants")."""
+"""Incident report categories (docs/domain.md "Formats and constants")."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The outcome of an ended test: every test that started and ended is scored.
 
-DOMAIN.md "The test": the score comes from the answers, the abort reason and the questions
+docs/domain.md "The test": the score comes from the answers, the abort reason and the questions
 the jury neutralized. A test ends finished (32 answers), ended by the invigilator or ended at
 finalization; each of these gets an ``Outcome`` stored with the attempt when it ends, then in
 the records store. The abort reason is the school's to give at finalization, so the live score

@@ -174,7 +174,7 @@ class CandidateHandler:
         elif status is Status.IN_PROGRESS and token_ok:
             await self._continue(state, None, now)  # same page, its hub went away
         elif status is Status.IN_PROGRESS:
-            # Another page or device: the old one no longer owns the test (DOMAIN.md step 10).
+            # Another page or device: the old one no longer owns the test (docs/domain.md step 10).
             await self._execute(state, cand.Disconnect(reason="replaced"), now, heartbeat="del")
             self.conn.send({"type": "resume_required"})
         elif status is Status.DISCONNECTED and token_ok and self._in_grace(state, now):
@@ -253,7 +253,7 @@ class CandidateHandler:
             self._replaced()
             return
         # A retry of an answer already stored (the last one included) is acknowledged again
-        # and changes nothing (DESIGN.md "No acknowledged answer is lost").
+        # and changes nothing (docs/architecture.md "No acknowledged answer is lost").
         maybe_retry = number < state.question_number or (
             number == state.question_number and state.status is not Status.IN_PROGRESS
         )
@@ -437,7 +437,8 @@ class CandidateHandler:
             try:
                 state = await self._state()
                 if state.status is Status.IN_PROGRESS:
-                    # A closed page is disconnected at once (DESIGN.md "Presence by heartbeat").
+                    # A closed page is disconnected at once
+                    # (docs/architecture.md "Presence by heartbeat").
                     await self._execute(state, cand.Disconnect(reason="closed"), hub.now(),
                                         heartbeat="del", conn_guard=self.conn_id)  # fmt: skip
                 return

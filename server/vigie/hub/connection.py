@@ -2,7 +2,8 @@
 
 A client that stops reading fills only its own buffer; past the bound it is closed (1008
 would blame the client's content, so 1013 "try again later") and recovers on reconnect,
-while every other connection keeps flowing (DESIGN.md "Slow consumers never stall the hub").
+while every other connection keeps flowing (docs/architecture.md "Slow consumers never
+stall the hub").
 
 The sender task exists only while frames wait: an idle connection holds no task and no
 buffer, which keeps thousands of idle candidate pages cheap (docs/performance.md).

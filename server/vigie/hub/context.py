@@ -27,7 +27,8 @@ class Hub:
     bank: Bank
     records: Records | None = None
     clock: Callable[[], float] = time.time
-    """The server owns the clock (DESIGN.md): every ``now`` of the core comes from here."""
+    """The server owns the clock (docs/architecture.md): every ``now`` of the core comes
+    from here."""
     heartbeats: Heartbeats = field(default_factory=Heartbeats)
     """Beats received by this hub, written to Redis by the sweep loop."""
     meta_cache: dict[int, tuple[float, dict[str, str]]] = field(default_factory=dict)

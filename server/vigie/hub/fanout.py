@@ -1,6 +1,6 @@
 """Fan-out of session events from Redis pub/sub to this hub's connections.
 
-A hub subscribes only to the sessions it serves (DESIGN.md "One session, one shard"): one
+A hub subscribes only to the sessions it serves (docs/architecture.md "One session, one shard"): one
 channel per session, subscribed while a board or a candidate of that session is connected
 here. Each event is decoded once and encoded once per subprotocol, whatever the number of
 boards. The per-session ``last_seq`` detects gaps (after a lost pub/sub connection) and
@@ -79,7 +79,7 @@ class Fanout:
     marks the subscription broken, retries with jittered exponential backoff for as long as
     it takes, then subscribes again to every session it serves; each subscription's
     confirmation backfills the events published meanwhile from the stream, so listeners
-    see every seq exactly once, in order (DESIGN.md "Guarantees").
+    see every seq exactly once, in order (docs/architecture.md "Guarantees").
     """
 
     def __init__(self, client: aioredis.Redis, store: live.LiveStore) -> None:

@@ -30,7 +30,7 @@ __all__ = ["OPENAPI", "error_response", "routes"]
 LOGIN_ATTEMPTS = 5
 LOGIN_WINDOW = 60.0
 REMOVABLE_STATUSES = ("registered", "present")
-"""A candidate who started has a test to account for (DOMAIN.md flow, step 13)."""
+"""A candidate who started has a test to account for (docs/domain.md flow, step 13)."""
 
 
 def _records(request: Request) -> Records:
@@ -91,7 +91,7 @@ def session_json(session: SessionRecord, *, kit: bool = False) -> dict[str, Any]
         "room": session.room, "address": session.address, "examiner": session.examiner,
         "status": session.status,
     }  # fmt: skip
-    if kit:  # the invigilator kit (DOMAIN.md flow, step 3)
+    if kit:  # the invigilator kit (docs/domain.md flow, step 3)
         body["password"] = session.password
         body["access_code"] = session.access_code
     return body

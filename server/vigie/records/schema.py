@@ -91,7 +91,7 @@ class SessionRow(Base):
 class CandidateRow(Base):
     __tablename__ = "candidates"
     __table_args__ = (
-        # The same person twice would make joining ambiguous (DOMAIN.md flow, step 7).
+        # The same person twice would make joining ambiguous (docs/domain.md flow, step 7).
         UniqueConstraint("session_id", "identity_key", name="uq_candidates_session_identity"),
     )
 

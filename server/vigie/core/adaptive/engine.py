@@ -140,7 +140,7 @@ def record_answer(
 
 
 def neutralize_current(bank: Bank, state: CatState) -> CatState:
-    """Drop the current question and its skill after a validated live alert (DOMAIN.md 12).
+    """Drop the current question and its skill after a validated live alert (docs/domain.md 12).
 
     The question count does not advance; the next ``next_question`` gives a replacement.
     """

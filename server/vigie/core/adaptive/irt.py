@@ -1,6 +1,6 @@
 """The 2-parameter logistic model and the expected a posteriori (EAP) ability estimate.
 
-DOMAIN.md "The test": P(correct) = 1 / (1 + exp(a (b - theta))); EAP over a grid from -9 to 9
+docs/domain.md "The test": P(correct) = 1 / (1 + exp(a (b - theta))); EAP over a grid from -9 to 9
 with a Gaussian prior; information a^2 P (1 - P).
 """
 

@@ -1,11 +1,11 @@
 """From answers to a result: ability, score, a level per competence, abort rules.
 
-Rules (DOMAIN.md "The test", docs/decisions/0006-exposure-control.md):
+Rules (docs/domain.md "The test", docs/decisions/0006-exposure-control.md):
 
-- Fewer than 20 answers: rejected (no score). DOMAIN.md says "with an abort reason": a test
-  can only stop before 32 answers by being aborted, and until the school gives the reason at
-  finalization it is not known yet; the prior alone must never score (it gave 417 for no
-  answer at all).
+- Fewer than 20 answers: rejected (no score). The reference rule reads "with an abort reason":
+  a test can only stop before 32 answers by being aborted, and until the school gives the
+  reason at finalization it is not known yet; the prior alone must never score (it gave 417
+  for no answer at all).
 - 20 to 31 answers with abort reason ``candidate``: ability lowered before scoring, by counting
   each missing question as a wrong answer to a question at the candidate's own level (b = the
   current estimate, a = the bank's median discrimination), one after the other.
