@@ -3,12 +3,15 @@ killed with SIGKILL loses nothing acknowledged (docs/architecture.md "Guarantees
 
 from __future__ import annotations
 
+import asyncio
 import signal
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 import redis.asyncio as aioredis
+from websockets.exceptions import InvalidStatus
 
 from conftest import UNIT
 from hubkit import (
@@ -133,3 +136,80 @@ async def test_three_hubs_sweep_a_silent_candidate_once(
                 log = await redis_client.xrange(f"{{s:{roster.session_id}}}:log")
                 silences = [e for e in log if b"silent" in e[1][b"p"]]
                 assert len(silences) == 1, silences
+
+
+@pytest.mark.timeout(120)
+async def test_a_rolling_restart_moves_the_room_without_the_invigilator(
+    tmp_path: Path, redis_url: str, redis_client: aioredis.Redis, records_file: Records
+) -> None:
+    live = LiveStore(redis_client)
+    roster = await _session(records_file, live)
+    with hub_processes(
+        2, tmp_path, redis_url, VIGIE_DRAIN_SPREAD="2", VIGIE_HEARTBEAT_TIMEOUT="12"
+    ) as (hub_a, hub_b):
+        await hub_a.ready()
+        await hub_b.ready()
+        async with (
+            client(hub_b.url, "/ws/invigilator") as board,
+            client(hub_a.url, "/ws/invigilator") as board_on_a,
+            client(hub_a.url, "/ws/candidate") as page_1,
+            client(hub_a.url, "/ws/candidate") as page_2,
+        ):
+            snapshot = await logged_board(board, roster)
+            await logged_board(board_on_a, roster)
+            pages, firsts, seconds = [page_1, page_2], [], []
+            for index, page in enumerate(pages):
+                first = await started(page, board, roster, index)
+                ack = await page.request({"type": "answer", "question_number": 1,
+                                          "answer": answer_for(first)})  # fmt: skip
+                assert ack["type"] == "answer_ack"
+                firsts.append(first)
+                seconds.append(await page.expect("question"))
+            await board.expect(board_event("answer", firsts[1]["candidate_id"]))
+            await board_on_a.expect(board_event("answer", firsts[1]["candidate_id"]))
+            last_on_a = [m for m in board_on_a.history if m.get("type") == "event"][-1]["seq"]
+
+            hub_a.process.send_signal(signal.SIGTERM)
+            # While it drains (2 s at most here), hub A says it is not ready, and why.
+            async with httpx.AsyncClient() as http:
+                deadline = asyncio.get_running_loop().time() + 10 * UNIT
+                while True:
+                    ready = await http.get(f"http://127.0.0.1:{hub_a.port}/readyz")
+                    if ready.status_code == 503 or asyncio.get_running_loop().time() > deadline:
+                        break
+                    await asyncio.sleep(0.02)
+            assert ready.status_code == 503 and "draining" in str(ready.json()["reasons"])
+            with pytest.raises(InvalidStatus) as refused:  # nginx would try the next hub
+                async with client(hub_a.url, "/ws/candidate"):
+                    pass
+            assert refused.value.response.status_code == 503
+            for moved in (page_1, page_2, board_on_a):
+                await wait_for(lambda m=moved: m.closed_code is not None, 10 * UNIT, "a close")
+                assert moved.closed_code == 1012
+                assert moved.ws.close_reason == "redémarrage du service, reconnexion"
+            assert hub_a.process.wait(timeout=30 * UNIT) == 0
+
+        # Each page reconnects to B with its token and continues: no resume authorization.
+        for index, (first, second) in enumerate(zip(firsts, seconds, strict=True)):
+            async with client(hub_b.url, "/ws/candidate") as again:
+                await joined_candidate(again, roster, index, resume_token=first["resume_token"])
+                resumed = await again.expect("resumed")
+                assert resumed["deadline"] == first["deadline"]
+                question = await again.expect("question")
+                assert question["question_number"] == 2
+                assert question["question"]["id"] == second["question"]["id"]
+                assert not again.seen("resume_required")
+            assert list(await live.answers(roster.session_id, first["candidate_id"])) == [1]
+        # A page moved by a restart was never shown as disconnected on the board.
+        # (Production's 12 s heartbeat timeout: a page that did not come back within it would
+        # be found silent, as after any network loss.)
+        kinds = [m["event"]["type"] for m in board.history if m.get("type") == "event"]
+        assert "disconnect" not in kinds and "authorize_resume" not in kinds, board.history
+        # The board that was on A catches up on B from its last (epoch, seq): no gap.
+        async with client(hub_b.url, "/ws/invigilator") as recovered:
+            await recovered.send({"type": "login", "session": roster.session_id,
+                                  "password": roster.password,
+                                  "epoch": snapshot["epoch"], "seq": last_on_a})  # fmt: skip
+            caught = await recovered.expect("caught_up")
+            replayed = [m["seq"] for m in recovered.history if m.get("type") == "event"]
+            assert replayed == list(range(last_on_a + 1, caught["seq"] + 1))

@@ -30,6 +30,11 @@ class Config:
     """Frames a connection may have waiting before it is dropped as too slow."""
     secret_key: str = ""
     """Signs staff cookies; generated into ``var_dir/secret_key`` when empty."""
+    drain_spread: float = 2.0
+    """On SIGTERM, seconds over which the hub closes its sockets (1012), at random instants:
+    a room's pages and boards move to another hub without all knocking at once."""
+    drain_timeout: float = 10.0
+    """The bound on a graceful stop: past it the remaining sockets are closed at once."""
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -66,4 +71,6 @@ def from_env(environ: dict[str, str] | None = None) -> Config:
         sweep_interval=float(env.get("VIGIE_SWEEP_INTERVAL", "0.5")),
         resume_grace=float(env.get("VIGIE_RESUME_GRACE", "60")),
         secret_key=env.get("VIGIE_SECRET_KEY", ""),
+        drain_spread=float(env.get("VIGIE_DRAIN_SPREAD", "2")),
+        drain_timeout=float(env.get("VIGIE_DRAIN_TIMEOUT", "10")),
     )

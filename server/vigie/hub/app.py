@@ -12,9 +12,12 @@ import contextlib
 import gc
 import logging
 import os
+import signal
+import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from types import FrameType
 
 import redis.asyncio as aioredis
 import uvicorn
@@ -36,6 +39,7 @@ from vigie.hub import http_api
 from vigie.hub.board_ws import BoardHandler
 from vigie.hub.candidate_ws import CandidateHandler
 from vigie.hub.context import Hub
+from vigie.hub.drain import drain
 from vigie.hub.endpoint import serve_socket
 from vigie.hub.fanout import Fanout
 from vigie.hub.presence import sweep_forever
@@ -90,6 +94,8 @@ async def ready(request: Request) -> Response:
         await check("records", hub.records.ping)
     if not hub.fanout.healthy:
         reasons.append("fanout: pub/sub subscription lost, resubscribing")
+    if hub.draining:
+        reasons.append("draining: the hub is stopping, its sockets move to the others")
     if reasons:
         return JSONResponse({"status": "unavailable", "reasons": reasons}, status_code=503)
     return JSONResponse({"status": "ready"})
@@ -194,9 +200,39 @@ def uvicorn_config(app: Starlette, host: str, port: int) -> uvicorn.Config:
     )
 
 
+class GracefulServer(uvicorn.Server):
+    """uvicorn's server, with a drain before its shutdown on the first SIGTERM: the hub's
+    sockets move to the other hubs (``vigie.hub.drain``). Ctrl-C, or a second SIGTERM,
+    stops at once as uvicorn does."""
+
+    def __init__(self, config: uvicorn.Config, app: Starlette) -> None:
+        super().__init__(config)
+        self.app = app
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.drain_started = False
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        self.loop = asyncio.get_running_loop()
+        await super().startup(sockets)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        hub = getattr(self.app.state, "hub", None)
+        if sig != signal.SIGTERM or self.drain_started or hub is None or self.loop is None:
+            super().handle_exit(sig, frame)
+            return
+        self.drain_started = True
+        # A signal handler runs between two bytecodes of the loop's thread: hand over.
+        self.loop.call_soon_threadsafe(self._start_drain, hub)
+
+    def _start_drain(self, hub: Hub) -> None:
+        task = asyncio.get_running_loop().create_task(drain(hub))
+        hub.background.add(task)
+        task.add_done_callback(lambda _: setattr(self, "should_exit", True))
+
+
 def serve(config: Config) -> None:
-    """Run one hub process until Ctrl-C / SIGTERM."""
+    """Run one hub process until Ctrl-C / SIGTERM (which drains it first)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    server = uvicorn.Server(uvicorn_config(create_app(config), config.host, config.port))
-    server.run()
+    app = create_app(config)
+    GracefulServer(uvicorn_config(app, config.host, config.port), app).run()

@@ -271,6 +271,9 @@ class BoardHandler:
         meta = await self.hub.cached_meta(self.session_id)
         return {"access_code": meta["access_code"]}
 
+    def moving(self) -> None:
+        """This hub stops: the board reconnects to another one with its last (epoch, seq)."""
+
     async def closed(self) -> None:
         if self.ticker is not None:
             self.ticker.cancel()

@@ -102,6 +102,7 @@ class CandidateHandler:
         self.tasks: set[asyncio.Task[None]] = set()
         self.last_heartbeat = 0.0
         self.silenced = False
+        self.moved = False
 
     # --- messages from the page ------------------------------------------------------
 
@@ -425,6 +426,11 @@ class CandidateHandler:
             await self._execute(state, cand.Reconnect(), self.hub.now(), heartbeat="set",
                                 conn_guard=self.conn_id)  # fmt: skip
 
+    def moving(self) -> None:
+        """This hub stops: the page reconnects to another one with its resume token and
+        continues as after a lost network, so it is not marked disconnected here."""
+        self.moved = True
+
     async def closed(self) -> None:
         for task in list(self.tasks):
             task.cancel()
@@ -433,6 +439,8 @@ class CandidateHandler:
         hub = self.hub
         hub.fanout.remove(self.session_id, self, self.candidate_id)
         hub.heartbeats.forget(self.session_id, self.candidate_id)
+        if self.moved:
+            return  # a page that does not come back is found silent by the sweep
         for _ in range(3):  # a board may change the candidate at the same moment: read again
             try:
                 state = await self._state()

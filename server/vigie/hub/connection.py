@@ -28,6 +28,7 @@ CLOSE_TOO_SLOW = 1013
 CLOSE_REASONS = {
     1008: "trop de messages",
     1009: "message trop volumineux",
+    1012: "redémarrage du service, reconnexion",
     1013: "client trop lent, reconnectez-vous",
     4001: "test ouvert sur une autre page",
 }

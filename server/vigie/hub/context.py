@@ -16,6 +16,7 @@ from vigie.hub.presence import Heartbeats
 from vigie.live import LiveStore
 
 if TYPE_CHECKING:
+    from vigie.hub.drain import OpenSocket
     from vigie.records import Records
 
 
@@ -33,6 +34,10 @@ class Hub:
     """Beats received by this hub, written to Redis by the sweep loop."""
     meta_cache: dict[int, tuple[float, dict[str, str]]] = field(default_factory=dict)
     background: set[asyncio.Task[None]] = field(default_factory=set)
+    sockets: set[OpenSocket] = field(default_factory=set)
+    """Every socket this hub serves, for a graceful stop (``vigie.hub.drain``)."""
+    draining: bool = False
+    """Set on SIGTERM: not ready, new sockets closed at once (1012)."""
     """Work that outlives the request that started it (outcome archiving), awaited at stop."""
 
     def now(self) -> float:

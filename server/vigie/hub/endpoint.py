@@ -3,7 +3,8 @@
 Errors never escape a message: a ``VigieError`` becomes an error frame answering the
 offending message's id; a store that is away becomes ``store_unavailable`` (retryable);
 anything else is logged and reported as ``internal_error``. Only an
-oversized frame (1009), a flood (1008) or a replaced connection closes the socket.
+oversized frame (1009), a flood (1008), a replaced connection or a graceful stop of the hub
+(1012, ``vigie.hub.drain``) closes the socket.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket
 
 from vigie import codec
 from vigie.exceptions import RateLimited, TransitionRefused, VigieError
 from vigie.hub.connection import Connection
 from vigie.hub.context import Hub
+from vigie.hub.drain import OpenSocket
 from vigie.hub.outage import as_store_unavailable
 
 log = logging.getLogger(__name__)
@@ -27,12 +30,19 @@ CLOSE_TOO_BIG = 1009
 CLOSE_POLICY = 1008
 MAX_MESSAGES_PER_SECOND = 50
 HEARTBEAT_INTERVAL = 5
+_DRAINING = JSONResponse(
+    {"error": {"code": "hub_draining",
+               "message": "Ce serveur redémarre : reconnexion à un autre serveur."}},
+    status_code=503, headers={"Retry-After": "1"},
+)  # fmt: skip
 
 
 class Handler(Protocol):
     async def handle(self, kind: str, message: dict[str, Any]) -> None: ...
 
     async def closed(self) -> None: ...
+
+    def moving(self) -> None: ...
 
 
 HandlerFactory = Callable[[Hub, Connection, str], Handler]
@@ -55,6 +65,9 @@ async def serve_socket(
     table: Mapping[str, Mapping[str, tuple[codec.Kind, bool]]],
 ) -> None:
     hub: Hub = websocket.app.state.hub
+    if hub.draining:  # this hub is stopping: HTTP 503, and nginx tries the next hub
+        await websocket.send_denial_response(_DRAINING)
+        return
     chosen = codec.choose(list(websocket.scope.get("subprotocols", [])))
     if chosen is None:
         await websocket.close(CLOSE_POLICY)  # before accept: the handshake gets HTTP 403
@@ -66,11 +79,13 @@ async def serve_socket(
     conn.send({"type": "hello", "server_time": hub.now(), "protocol": chosen.subprotocol,
                "heartbeat_interval": HEARTBEAT_INTERVAL})  # fmt: skip
     window_start, count = time.monotonic(), 0
+    socket = OpenSocket(conn, handler)
+    hub.sockets.add(socket)
     try:
         while not conn.closed:
             received = await websocket.receive()
-            if received["type"] == "websocket.disconnect":
-                break
+            if received["type"] == "websocket.disconnect" or conn.closed:
+                break  # a message after the hub's close frame is the client's to send again
             frame = received.get("text")
             if frame is None:
                 frame = received.get("bytes")
@@ -92,12 +107,15 @@ async def serve_socket(
                 log.warning("closing a connection that floods (%s)", address)
                 conn.close(CLOSE_POLICY)
                 break
-            await _dispatch(hub, conn, handler, chosen, frame, table)
+            async with socket.busy:  # a graceful stop closes between two messages
+                await _dispatch(hub, conn, handler, chosen, frame, table)
     finally:
+        hub.sockets.discard(socket)
         try:
             await handler.closed()
         finally:
             await conn.finish()
+            socket.ended.set()
 
 
 async def _dispatch(
