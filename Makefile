@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck pytest browser-deps bench bench-cat bench-restart clean
+.PHONY: run test install lint typecheck bank-check pytest browser-deps bench bench-cat bench-restart clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +41,11 @@ pytest: $(STAMP) browser-deps
 	$(BIN)/pytest --cov=vigie.core --cov-branch --cov-report=term-missing:skip-covered \
 	  --cov-fail-under=100
 
-test: lint typecheck pytest
+# The question bank's proof-reading rules (key balance, give-aways, French typography).
+bank-check: $(STAMP)
+	$(BIN)/python load/bank_check.py
+
+test: lint typecheck bank-check pytest
 
 bench: $(STAMP)
 	$(BIN)/python load/bench.py

@@ -157,6 +157,12 @@ BROKEN = [
     (_set("questions.2.options", [{"id": "a", "text": "x"}]), "questions[2].options"),
     (_set("questions.2.answer", ["ok", ""]), "questions[2].answer[1]"),
     (_set("questions.2.id", "t-1"), "questions[2].id"),
+    (_set(f"{_Q}.enemies", "t-2"), "questions[0].enemies"),
+    (_set(f"{_Q}.enemies", [""]), "questions[0].enemies"),
+    (_set(f"{_Q}.enemies", ["t-2", "t-2"]), "questions[0].enemies"),
+    (_set(f"{_Q}.enemies", ["t-1"]), "questions[0].enemies"),
+    (_set(f"{_Q}.enemies", ["t-9"]), "questions[0].enemies"),
+    (_set(f"{_Q}.enemies", ["t-2"]), "questions[0].enemies"),  # t-2 does not list t-1 back
 ]
 
 
@@ -167,6 +173,30 @@ def test_a_broken_file_names_the_file_and_the_field(mutate: Any, field: str) -> 
     assert caught.value.file == "1.1.json"
     assert caught.value.field == field
     assert str(caught.value).startswith(f"1.1.json: {field}: ")
+
+
+def test_enemies_are_parsed_symmetric_and_never_public() -> None:
+    doc = _document()
+    doc["questions"][0]["enemies"] = ["t-2", "t-3"]
+    doc["questions"][1]["enemies"] = ["t-1"]
+    doc["questions"][2]["enemies"] = ["t-1"]
+    bank = parse_bank({"1.1.json": doc})
+    assert bank.get("t-1").enemies == frozenset({"t-2", "t-3"})
+    assert bank.get("t-2").enemies == frozenset({"t-1"})
+    assert "enemies" not in bank.public("t-1")
+    assert parse_bank({"1.1.json": _document()}).get("t-1").enemies == frozenset()
+
+
+def test_an_asymmetric_enemy_across_files_names_the_listing_file() -> None:
+    other = _document()
+    other["competence"] = "1.2"
+    for i, q in enumerate(other["questions"]):
+        q["competence"], q["id"] = "1.2", f"u-{i + 1}"
+    other["questions"][1]["enemies"] = ["t-1"]
+    with pytest.raises(BankError) as caught:
+        parse_bank({"1.1.json": _document(), "1.2.json": other})
+    assert (caught.value.file, caught.value.field) == ("1.2.json", "questions[1].enemies")
+    assert "must list 'u-2' back" in str(caught.value)
 
 
 def test_a_duplicate_id_across_files_is_refused() -> None:
@@ -192,6 +222,49 @@ def test_load_bank_reads_a_folder_and_refuses_bad_json(tmp_path: Path) -> None:
 def test_normalize_ignores_case_accents_spaces_and_typography() -> None:
     assert normalize("  Droit   D’AUTEUR ") == "droit d'auteur"
     assert normalize("Élan") == normalize("elan")
+
+
+NBSP, NNBSP, THIN = "\u00a0", "\u202f", "\u2009"
+
+
+@pytest.mark.parametrize(
+    ("key", "accepted", "refused"),
+    [
+        # digit groups: any space between thousands, but only between thousands
+        ("1024", ["1 024", f"1{NBSP}024", f"1{NNBSP}024", f"1{THIN}024", " 1024 "],
+         ["1 0 2 4", "10 24", "1024 5"]),
+        ("10000", ["10 000", f"10{NNBSP}000"], ["100 00", "10 0000", "1 000 0"]),
+        ("1000000", ["1 000 000", f"1{NBSP}000{NBSP}000"], ["1 000000 0"]),
+        # decimal comma or point
+        ("9,5", ["9.5", " 9,5", "9,5"], ["95", "9 5", "9;5", "9,50"]),
+        ("12 345,5", ["12345.5", "12 345.5"], ["12,345.5"]),
+        # case, accents, ligatures
+        ("Élan", ["elan", "ÉLAN", "élan", "e\u0301lan"], ["élans", "lan"]),
+        ("œuvre", ["oeuvre", "Œuvre", "OEUVRE"], ["ouvre"]),
+        # apostrophes, dashes and quotes typed on a phone or a keyboard
+        ("droit d'auteur", ["droit d’auteur", "Droit  d‘Auteur", "droit dʼauteur"],
+         ["droit dauteur", "droit d auteur"]),
+        ("pare-feu", ["pare–feu", "pare—feu", "pare‑feu"], ["pare feu", "parefeu"]),
+        ("site:", ["« site: »", f"«{NBSP}site:{NBSP}»", '"site:"', "“site:”"], ["site", "'site:'"]),
+        ('"tour eiffel" hauteur', [f"«{NBSP}tour Eiffel{NBSP}» hauteur", "“tour eiffel” hauteur"],
+         ["tour eiffel hauteur"]),
+    ],
+)  # fmt: skip
+def test_normalize_accepts_equivalent_forms_and_refuses_others(
+    key: str, accepted: list[str], refused: list[str]
+) -> None:
+    for form in accepted:
+        assert normalize(form) == normalize(key), form
+    for form in refused:
+        assert normalize(form) != normalize(key), form
+
+
+def test_short_answers_accept_number_formats() -> None:
+    doc = _document()
+    doc["questions"][2]["answer"] = ["1024"]
+    short = parse_bank({"1.1.json": doc}).get("t-3")
+    assert check_answer(short, "1 024") and check_answer(short, f"1{NNBSP}024")
+    assert not check_answer(short, "1 02 4") and not check_answer(short, "« »")
 
 
 def test_answer_checking_by_type() -> None:

@@ -202,3 +202,31 @@ def test_irt_model_and_eap() -> None:
     assert prior.theta == pytest.approx(0.0, abs=1e-9) and prior.se == pytest.approx(1.5, abs=0.01)
     assert eap([(1.5, 0.0, True)] * 5).theta > 0.5 > -0.5 > eap([(1.5, 0.0, False)] * 5).theta
     assert (GRID[0], GRID[-1], len(GRID)) == (-9.0, 9.0, 181)
+
+
+def test_an_enemy_of_a_question_shown_is_never_eligible() -> None:
+    from dataclasses import replace
+
+    base = small_bank(per_competence=2, competences=4)
+    first, other, second, *rest = base.questions  # second: another competence than first
+    bank = Bank(
+        [
+            replace(first, enemies=frozenset({second.id})),
+            replace(second, enemies=frozenset({first.id})),
+            other,
+            *rest,
+        ]
+    )
+    assert first.competence != second.competence
+    assert second.id in {q.id for q in eligible(bank, (), ())}
+    assert second.id not in {q.id for q in eligible(bank, (first.id,), ())}
+    assert second.id not in {q.id for q in eligible(bank, (), (first.id,))}  # dropped too
+
+
+def test_the_shipped_banks_enemies_never_meet_in_a_test() -> None:
+    bank = load_bank()
+    assert any(q.enemies for q in bank.questions)
+    for seed in range(60):
+        shown = set(_run(bank, seed).answered)
+        for qid in shown:
+            assert not bank.get(qid).enemies & shown

@@ -15,14 +15,32 @@ Answer = str | list[str] | None
 MAX_SHORT_ANSWER = 200
 _SPACES = re.compile(r"\s+")
 # Typographic variants that a keyboard or a phone may produce for the same character.
-_TYPOGRAPHY = str.maketrans({"’": "'", "‘": "'", "«": '"', "»": '"', "–": "-", "—": "-"})
+_TYPOGRAPHY = str.maketrans(
+    {
+        "’": "'", "‘": "'", "ʼ": "'", "´": "'",
+        "«": '"', "»": '"', "“": '"', "”": '"', "„": '"',
+        "–": "-", "—": "-", "‐": "-", "‑": "-", "−": "-",
+        "œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae",
+    }
+)  # fmt: skip
+# French quotes carry (non-breaking) spaces inside: « site » and "site" are the same answer,
+# and an answer quoted as a whole is the answer.
+_QUOTED = re.compile(r'"\s*([^"]*?)\s*"')
+_WHOLLY_QUOTED = re.compile(r'^"([^"]*)"$')
+# Digit groups: "1 024" (any space, thin or non-breaking included) is 1024; the grouping is by
+# thousands, so "30 18" stays two numbers.
+_DIGIT_GROUP = re.compile(r"(?<=\d) (?=\d{3}(?!\d))")
+# Decimal comma or point: "9,5" and "9.5" are the same number.
+_DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
 
 
 def normalize(text: str) -> str:
-    """Compare short answers regardless of case, accents, spacing and typographic quotes."""
+    """Compare short answers regardless of case, accents, spacing, quotes and number format."""
     decomposed = unicodedata.normalize("NFKD", text.translate(_TYPOGRAPHY))
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return _SPACES.sub(" ", stripped.casefold()).strip()
+    spaced = _SPACES.sub(" ", stripped.casefold()).strip()
+    unquoted = _WHOLLY_QUOTED.sub(r"\1", _QUOTED.sub(r'"\1"', spaced))
+    return _DECIMAL_COMMA.sub(".", _DIGIT_GROUP.sub("", unquoted))
 
 
 def check_answer(question: Question, answer: Answer) -> bool:

@@ -39,7 +39,7 @@ MAX_LEVEL = 7
 QuestionType = Literal["single", "multiple", "short"]
 _TYPES: tuple[QuestionType, ...] = ("single", "multiple", "short")
 _QUESTION_KEYS = {"id", "competence", "skill", "level", "type", "text", "options", "answer"}
-_OPTIONAL_KEYS = {"media", "irt"}
+_OPTIONAL_KEYS = {"media", "irt", "enemies"}
 _MEDIA_KINDS = ("image", "link")
 DEFAULT_BANK_DIR = Path(__file__).resolve().parents[2] / "bank"
 
@@ -65,6 +65,9 @@ class Question:
     a: float  # discrimination
     b: float  # difficulty
     media: Mapping[str, str] | None = None
+    # Ids of questions that must not share a test with this one (one gives the other away,
+    # or both test the same concept); symmetric across the bank.
+    enemies: frozenset[str] = frozenset()
 
     def public(self) -> dict[str, Any]:
         """What a candidate may see: never the key nor the IRT parameters."""
@@ -170,6 +173,14 @@ def _media(file: str, field: str, value: object) -> Mapping[str, str] | None:
     }
 
 
+def _enemies(file: str, field: str, value: object) -> frozenset[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise _fail(file, field, "must be a list of question ids")
+    if len(set(value)) != len(value):
+        raise _fail(file, field, "must not repeat an id")
+    return frozenset(value)
+
+
 def parse_question(file: str, field: str, raw: object, competence: str) -> Question:
     """Validate one question object of a bank file."""
     if not isinstance(raw, dict):
@@ -209,6 +220,7 @@ def parse_question(file: str, field: str, raw: object, competence: str) -> Quest
         a=_number(file, f"{field}.irt.a", irt["a"], 0.0, 4.0),
         b=_number(file, f"{field}.irt.b", irt["b"], -9.0, 9.0),
         media=_media(file, f"{field}.media", raw.get("media")),
+        enemies=_enemies(file, f"{field}.enemies", raw.get("enemies", [])),
     )
 
 
@@ -228,6 +240,7 @@ def parse_file(file: str, document: object) -> list[Question]:
 def parse_bank(documents: Mapping[str, object]) -> Bank:
     """Validate decoded files (name -> document) into a bank; ids unique across files."""
     seen: dict[str, str] = {}
+    where: dict[str, str] = {}  # question id -> its field, to name it in an enemy error
     questions: list[Question] = []
     for file in sorted(documents):
         for i, question in enumerate(parse_file(file, documents[file])):
@@ -236,10 +249,26 @@ def parse_bank(documents: Mapping[str, object]) -> Bank:
                     file, f"questions[{i}].id", f"duplicates {question.id!r} of {seen[question.id]}"
                 )
             seen[question.id] = file
+            where[question.id] = f"questions[{i}].enemies"
             questions.append(question)
     if not questions:
         raise _fail("(bank)", "(files)", "no bank file found")
-    return Bank(questions)
+    bank = Bank(questions)
+    _check_enemies(bank, seen, where)
+    return bank
+
+
+def _check_enemies(bank: Bank, files: Mapping[str, str], fields: Mapping[str, str]) -> None:
+    """Every enemy exists, is not the question itself, and lists the question back."""
+    for question in bank.questions:
+        file, field = files[question.id], fields[question.id]
+        for enemy in sorted(question.enemies):
+            if enemy == question.id:
+                raise _fail(file, field, "must not list the question itself")
+            if enemy not in bank:
+                raise _fail(file, field, f"names {enemy!r}, which is not in the bank")
+            if question.id not in bank.get(enemy).enemies:
+                raise _fail(file, field, f"names {enemy!r}, which must list {question.id!r} back")
 
 
 def load_bank(path: Path | None = None) -> Bank:

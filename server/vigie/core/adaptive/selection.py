@@ -1,8 +1,9 @@
 """Choice of the next question: eligibility rules, then information with exposure control.
 
-Eligibility (DOMAIN.md "The test"): a question not yet shown, whose skill was neither answered
-nor dropped after a live alert (questions of one skill are variants of one another), and whose
-competence differs from those of the 2 previous questions.
+Eligibility (docs/domain.md "The test"): a question not yet shown, whose skill was neither
+answered nor dropped after a live alert (questions of one skill are variants of one another),
+that is no enemy of a question shown (the bank's ``enemies``: one gives the other away, or both
+test one concept), and whose competence differs from those of the 2 previous questions.
 
 Choice, two methods:
 
@@ -55,7 +56,10 @@ def eligible(bank: Bank, answered: Sequence[str], dropped: Sequence[str]) -> lis
     return [
         q
         for q in bank.questions
-        if q.id not in shown and q.skill not in used_skills and q.competence not in recent
+        if q.id not in shown
+        and q.skill not in used_skills
+        and q.competence not in recent
+        and not q.enemies & shown  # one gives the other away, or both test one concept
     ]
 
 
